@@ -1,0 +1,79 @@
+using HealthProxy.Gateway.Routing;
+using Yarp.ReverseProxy.Configuration;
+
+namespace HealthProxy.Gateway.Configuration;
+
+/// <summary>
+/// Checks what YARP does not: that routes name clusters that exist, that HealthProxy's metadata has
+/// known values, that addresses are absolute http(s) URIs and that probe timings are positive.
+/// </summary>
+/// <remarks>
+/// A filter runs on every load. At startup a problem stops the gateway; on a reload YARP logs it and
+/// keeps serving the last good configuration, so a bad edit loses nothing.
+/// </remarks>
+internal sealed class GatewayConfigFilter : IProxyConfigFilter
+{
+    private const string Root = "ReverseProxy";
+
+    public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken cancel)
+    {
+        var problems = new List<string>();
+        var prefix = $"{Root}:Clusters:{cluster.ClusterId}";
+        foreach (var (id, destination) in cluster.Destinations ?? new Dictionary<string, DestinationConfig>())
+        {
+            CheckAddress(problems, $"{prefix}:Destinations:{id}:Address", destination.Address, required: true);
+            CheckAddress(problems, $"{prefix}:Destinations:{id}:Health", destination.Health, required: false);
+        }
+
+        if (cluster.HealthCheck?.Active is { } active)
+        {
+            CheckPositive(problems, $"{prefix}:HealthCheck:Active:Interval", active.Interval);
+            CheckPositive(problems, $"{prefix}:HealthCheck:Active:Timeout", active.Timeout);
+        }
+
+        return problems.Count == 0 ? ValueTask.FromResult(cluster) : throw new GatewayConfigurationException(problems);
+    }
+
+    public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel)
+    {
+        var problems = new List<string>();
+        var prefix = $"{Root}:Routes:{route.RouteId}";
+        if (route.ClusterId is { } clusterId && cluster is null)
+        {
+            problems.Add($"{prefix}:ClusterId names cluster '{clusterId}', which is not configured under {Root}:Clusters.");
+        }
+
+        if (route.Metadata?.TryGetValue(HealthProxyMetadata.RequestKind, out var kind) == true && !RequestKinds.TryParse(kind, out _))
+        {
+            problems.Add($"{prefix}:Metadata:{HealthProxyMetadata.RequestKind} must be 'Read' or 'Write' (got '{kind}').");
+        }
+
+        return problems.Count == 0 ? ValueTask.FromResult(route) : throw new GatewayConfigurationException(problems);
+    }
+
+    private static void CheckAddress(List<string> problems, string key, string? address, bool required)
+    {
+        if (string.IsNullOrWhiteSpace(address))
+        {
+            if (required)
+            {
+                problems.Add($"{key} is required.");
+            }
+
+            return;
+        }
+
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || string.IsNullOrEmpty(uri.Host))
+        {
+            problems.Add($"{key} must be an absolute http:// or https:// address (got '{address}').");
+        }
+    }
+
+    private static void CheckPositive(List<string> problems, string key, TimeSpan? value)
+    {
+        if (value is { } span && span <= TimeSpan.Zero)
+        {
+            problems.Add($"{key} must be positive (got {span}).");
+        }
+    }
+}

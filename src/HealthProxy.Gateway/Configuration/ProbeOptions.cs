@@ -1,0 +1,72 @@
+namespace HealthProxy.Gateway.Configuration;
+
+/// <summary>
+/// How the gateway's own active probes behave, beyond what YARP's
+/// <c>ReverseProxy:Clusters:&lt;id&gt;:HealthCheck:Active</c> (Enabled, Interval, Timeout, Path, Query) says.
+/// Bound from <c>HealthProxy:Probes</c>.
+/// </summary>
+public sealed class ProbeOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "HealthProxy:Probes";
+
+    /// <summary>Probe interval when a cluster enables probing without <c>Interval</c>. Default 15 s (YARP's default).</summary>
+    public TimeSpan DefaultInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Probe timeout when a cluster enables probing without <c>Timeout</c>. Default 10 s (YARP's default).</summary>
+    public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Consecutive failed probes that take an established instance to unhealthy. Default 2, so one lost probe does not flap it.</summary>
+    public int UnhealthyThreshold { get; set; } = 2;
+
+    /// <summary>Consecutive good probes that bring an unhealthy instance back. Default 1.</summary>
+    public int HealthyThreshold { get; set; } = 1;
+
+    /// <summary>An unhealthy instance is probed this many times less often. Default 2.</summary>
+    public double UnhealthyIntervalFactor { get; set; } = 2.0;
+
+    /// <summary>Each wait is the interval times a random factor in [1 - Jitter, 1 + Jitter]. Default 0.2.</summary>
+    public double Jitter { get; set; } = 0.2;
+
+    /// <summary>Probe bodies longer than this are not read; the status code alone decides. Default 16 KiB.</summary>
+    public int MaxBodyBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Every problem with these options, each naming its key.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (DefaultInterval <= TimeSpan.Zero)
+        {
+            yield return $"{SectionName}:{nameof(DefaultInterval)} must be positive (got {DefaultInterval}).";
+        }
+
+        if (DefaultTimeout <= TimeSpan.Zero)
+        {
+            yield return $"{SectionName}:{nameof(DefaultTimeout)} must be positive (got {DefaultTimeout}).";
+        }
+
+        if (UnhealthyThreshold is < 1 or > 100)
+        {
+            yield return $"{SectionName}:{nameof(UnhealthyThreshold)} must be between 1 and 100 (got {UnhealthyThreshold}).";
+        }
+
+        if (HealthyThreshold is < 1 or > 100)
+        {
+            yield return $"{SectionName}:{nameof(HealthyThreshold)} must be between 1 and 100 (got {HealthyThreshold}).";
+        }
+
+        if (!(UnhealthyIntervalFactor >= 1.0 && UnhealthyIntervalFactor <= 60.0))
+        {
+            yield return $"{SectionName}:{nameof(UnhealthyIntervalFactor)} must be between 1 and 60 (got {UnhealthyIntervalFactor}).";
+        }
+
+        if (!(Jitter >= 0.0 && Jitter < 1.0))
+        {
+            yield return $"{SectionName}:{nameof(Jitter)} must be at least 0 and below 1 (got {Jitter}).";
+        }
+
+        if (MaxBodyBytes is < 16 or > 1024 * 1024)
+        {
+            yield return $"{SectionName}:{nameof(MaxBodyBytes)} must be between 16 and 1048576 (got {MaxBodyBytes}).";
+        }
+    }
+}

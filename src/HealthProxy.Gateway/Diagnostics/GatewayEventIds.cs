@@ -1,0 +1,14 @@
+namespace HealthProxy.Gateway.Diagnostics;
+
+/// <summary>Stable log event ids, one place for all of them.</summary>
+internal static class GatewayEventIds
+{
+    public const int InstanceStateChanged = 1000;
+    public const int InstanceDegraded = 1001;
+    public const int InstanceUnhealthy = 1002;
+    public const int RoutingFallback = 1100;
+    public const int RoutingFallbackEnded = 1101;
+    public const int ProbeFailed = 1200;
+    public const int ProbeRoundCompleted = 1201;
+    public const int ProbeLoopFaulted = 1202;
+}

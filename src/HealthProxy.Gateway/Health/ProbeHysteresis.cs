@@ -1,0 +1,66 @@
+using HealthProxy.Health;
+
+namespace HealthProxy.Gateway.Health;
+
+/// <summary>
+/// Damps probe results so one lost probe does not flap an instance. Not thread-safe: each
+/// destination's prober owns one and calls it from its single probe loop.
+/// </summary>
+/// <remarks>
+/// The first result is taken as it is (at startup a dead instance must not get traffic). After that,
+/// <see cref="HealthState.Unhealthy"/> needs <c>unhealthyThreshold</c> results in a row to take an
+/// instance down, and an unhealthy instance needs <c>healthyThreshold</c> good results in a row to come
+/// back. The other states are the instance's own statements (degraded, starting, draining) and apply at once.
+/// </remarks>
+internal sealed class ProbeHysteresis(int unhealthyThreshold, int healthyThreshold)
+{
+    private int _failures;
+    private int _successes;
+
+    /// <summary>The state after hysteresis; null before the first result.</summary>
+    public HealthState? Current { get; private set; }
+
+    /// <summary>Feeds one probe result; true when <see cref="Current"/> changed.</summary>
+    public bool Observe(HealthState probed)
+    {
+        if (Current is not { } current)
+        {
+            Current = probed;
+            return true;
+        }
+
+        if (probed == HealthState.Unhealthy)
+        {
+            _successes = 0;
+            if (current == HealthState.Unhealthy || ++_failures < unhealthyThreshold)
+            {
+                return false;
+            }
+
+            _failures = 0;
+            Current = HealthState.Unhealthy;
+            return true;
+        }
+
+        _failures = 0;
+        if (current == HealthState.Unhealthy)
+        {
+            if (++_successes < healthyThreshold)
+            {
+                return false;
+            }
+
+            _successes = 0;
+            Current = probed;
+            return true;
+        }
+
+        if (probed == current)
+        {
+            return false;
+        }
+
+        Current = probed;
+        return true;
+    }
+}

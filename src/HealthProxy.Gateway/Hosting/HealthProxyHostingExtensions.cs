@@ -1,0 +1,114 @@
+using HealthProxy.Gateway.Configuration;
+using HealthProxy.Gateway.Diagnostics;
+using HealthProxy.Gateway.Endpoints;
+using HealthProxy.Gateway.Health;
+using HealthProxy.Gateway.Routing;
+using HealthProxy.Gateway.State;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
+
+namespace HealthProxy.Gateway.Hosting;
+
+/// <summary>Wires HealthProxy into an ASP.NET Core host: <see cref="AddHealthProxy"/> then <see cref="MapHealthProxy"/>.</summary>
+public static class HealthProxyHostingExtensions
+{
+    /// <summary>The configuration section YARP reads routes and clusters from.</summary>
+    public const string ReverseProxySection = "ReverseProxy";
+
+    /// <summary>
+    /// Adds YARP with routes and clusters from <c>ReverseProxy</c> (reloaded on change), the health
+    /// state store, the gateway's own probes and health-aware routing.
+    /// </summary>
+    public static WebApplicationBuilder AddHealthProxy(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+
+        services.AddOptions<ProbeOptions>().BindConfiguration(ProbeOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ProbeOptions>, ProbeOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<RoutingTable>();
+        services.AddSingleton<InstanceHealthStore>();
+        services.AddSingleton<ActiveProbeMonitor>();
+        services.AddSingleton<GatewayReadiness>();
+        services.AddSingleton<GatewayHealthView>();
+
+        // The store listens first so destinations exist before anything reports on them.
+        services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<InstanceHealthStore>());
+        services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<ActiveProbeMonitor>());
+
+        // Registered before AddReverseProxy, so YARP adds no monitor of its own (its documented seam).
+        services.AddSingleton<IActiveHealthCheckMonitor>(sp => sp.GetRequiredService<ActiveProbeMonitor>());
+
+        services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySection))
+            .AddConfigFilter<GatewayConfigFilter>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Maps the gateway's health endpoints and the proxy, with health routing in YARP's pipeline.
+    /// Throws <see cref="GatewayConfigurationException"/>, naming the keys, when the configuration is invalid.
+    /// </summary>
+    public static WebApplication MapHealthProxy(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGatewayHealthEndpoints();
+        try
+        {
+            // YARP loads and validates the configuration here, synchronously.
+            app.MapReverseProxy(pipeline =>
+            {
+                pipeline.UseMiddleware<HealthRoutingMiddleware>();
+                pipeline.UseSessionAffinity();
+                pipeline.UseLoadBalancing();
+                pipeline.UsePassiveHealthChecks();
+            });
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new GatewayConfigurationException(CollectProblems(ex));
+        }
+
+        app.Services.GetRequiredService<GatewayReadiness>().MarkConfigLoaded();
+        return app;
+    }
+
+    private static List<string> CollectProblems(Exception root)
+    {
+        var problems = new List<string>();
+        var pending = new Stack<Exception>();
+        pending.Push(root);
+        while (pending.Count > 0)
+        {
+            var exception = pending.Pop();
+            switch (exception)
+            {
+                case GatewayConfigurationException ours:
+                    problems.AddRange(ours.Problems);
+                    break;
+                case AggregateException aggregate:
+                    foreach (var inner in aggregate.InnerExceptions.Reverse())
+                    {
+                        pending.Push(inner);
+                    }
+
+                    break;
+                case { InnerException: { } inner }:
+                    pending.Push(inner);
+                    break;
+                default:
+                    problems.Add($"{ReverseProxySection}: {exception.Message}");
+                    break;
+            }
+        }
+
+        return problems;
+    }
+}
