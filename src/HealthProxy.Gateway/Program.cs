@@ -1,6 +1,5 @@
 using HealthProxy.Gateway.Configuration;
 using HealthProxy.Gateway.Hosting;
-using Microsoft.Extensions.Options;
 
 try
 {
@@ -14,10 +13,5 @@ try
 catch (GatewayConfigurationException ex)
 {
     await Console.Error.WriteLineAsync(ex.Message);
-    return 2;
-}
-catch (OptionsValidationException ex)
-{
-    await Console.Error.WriteLineAsync("Invalid HealthProxy configuration:" + Environment.NewLine + string.Join(Environment.NewLine, ex.Failures.Select(f => "  - " + f)));
     return 2;
 }

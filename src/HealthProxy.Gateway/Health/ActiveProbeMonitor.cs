@@ -32,6 +32,7 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<ActiveProbeMonitor> _logger;
     private volatile bool _started;
+    private int _disposed;
 
     public ActiveProbeMonitor(
         IProbingRequestFactory requestFactory,
@@ -116,6 +117,12 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
 
     public void Dispose()
     {
+        // DI disposes this once per registration that hands it out; only the first call counts.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stopping.Cancel();
         foreach (var prober in _probers.Values)
         {

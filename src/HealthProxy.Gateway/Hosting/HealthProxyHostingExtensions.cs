@@ -59,9 +59,12 @@ public static class HealthProxyHostingExtensions
     public static WebApplication MapHealthProxy(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGatewayHealthEndpoints();
         try
         {
+            // Our own options first, so their problems are reported as plainly as YARP's.
+            _ = app.Services.GetRequiredService<IOptions<ProbeOptions>>().Value;
+            app.MapGatewayHealthEndpoints();
+
             // YARP loads and validates the configuration here, synchronously.
             app.MapReverseProxy(pipeline =>
             {
@@ -70,6 +73,10 @@ public static class HealthProxyHostingExtensions
                 pipeline.UseLoadBalancing();
                 pipeline.UsePassiveHealthChecks();
             });
+        }
+        catch (OptionsValidationException ex)
+        {
+            throw new GatewayConfigurationException([.. ex.Failures]);
         }
         catch (InvalidOperationException ex)
         {

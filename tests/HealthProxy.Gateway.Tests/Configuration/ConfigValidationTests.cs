@@ -1,0 +1,86 @@
+using HealthProxy.Gateway.Configuration;
+using HealthProxy.Gateway.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+
+namespace HealthProxy.Gateway.Tests.Configuration;
+
+public class ConfigValidationTests
+{
+    private static readonly Dictionary<string, string?> Valid = new()
+    {
+        ["ReverseProxy:Routes:orders:ClusterId"] = "orders",
+        ["ReverseProxy:Routes:orders:Match:Path"] = "/orders/{**rest}",
+        ["ReverseProxy:Clusters:orders:Destinations:a:Address"] = "http://127.0.0.1:1/",
+    };
+
+    [Fact]
+    public async Task MapHealthProxy_ValidConfig_Starts()
+    {
+        await using var app = Build(Valid);
+        app.MapHealthProxy();
+        await app.StartAsync();
+        await app.StopAsync();
+    }
+
+    [Theory]
+    [InlineData("ReverseProxy:Clusters:orders:Destinations:a:Address", "not a uri", "ReverseProxy:Clusters:orders:Destinations:a:Address must be an absolute http:// or https:// address")]
+    [InlineData("ReverseProxy:Clusters:orders:Destinations:a:Address", "ftp://10.0.0.1/", "ReverseProxy:Clusters:orders:Destinations:a:Address must be an absolute http:// or https:// address")]
+    [InlineData("ReverseProxy:Clusters:orders:Destinations:a:Health", "/relative", "ReverseProxy:Clusters:orders:Destinations:a:Health must be an absolute")]
+    [InlineData("ReverseProxy:Routes:orders:ClusterId", "ordres", "ReverseProxy:Routes:orders:ClusterId names cluster 'ordres', which is not configured")]
+    [InlineData("ReverseProxy:Clusters:orders:HealthCheck:Active:Interval", "-00:00:05", "ReverseProxy:Clusters:orders:HealthCheck:Active:Interval must be positive")]
+    [InlineData("ReverseProxy:Clusters:orders:HealthCheck:Active:Timeout", "00:00:00", "ReverseProxy:Clusters:orders:HealthCheck:Active:Timeout must be positive")]
+    [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.RequestKind", "Sometimes", "ReverseProxy:Routes:orders:Metadata:HealthProxy.RequestKind must be 'Read' or 'Write' (got 'Sometimes')")]
+    public async Task MapHealthProxy_BadValue_StopsStartupNamingTheKey(string key, string value, string expected)
+    {
+        var settings = new Dictionary<string, string?>(Valid) { [key] = value };
+        await using var app = Build(settings);
+
+        var error = Assert.Throws<GatewayConfigurationException>(() => app.MapHealthProxy());
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MapHealthProxy_SeveralProblems_NamesEveryKey()
+    {
+        var settings = new Dictionary<string, string?>(Valid)
+        {
+            ["ReverseProxy:Clusters:orders:Destinations:a:Address"] = "nope",
+            ["ReverseProxy:Routes:orders:Metadata:HealthProxy.RequestKind"] = "x",
+        };
+        await using var app = Build(settings);
+
+        var error = Assert.Throws<GatewayConfigurationException>(() => app.MapHealthProxy());
+
+        Assert.Contains("ReverseProxy:Clusters:orders:Destinations:a:Address", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ReverseProxy:Routes:orders:Metadata:HealthProxy.RequestKind", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("HealthProxy:Probes:UnhealthyThreshold", "0")]
+    [InlineData("HealthProxy:Probes:Jitter", "1.5")]
+    [InlineData("HealthProxy:Probes:DefaultInterval", "-00:00:01")]
+    [InlineData("HealthProxy:Probes:MaxBodyBytes", "0")]
+    public async Task MapHealthProxy_BadProbeOption_StopsStartupNamingTheKey(string key, string value)
+    {
+        var settings = new Dictionary<string, string?>(Valid) { [key] = value };
+        await using var app = Build(settings);
+
+        var error = Assert.Throws<GatewayConfigurationException>(() => app.MapHealthProxy());
+
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+    }
+
+    private static WebApplication Build(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddHealthProxy();
+        return builder.Build();
+    }
+}
