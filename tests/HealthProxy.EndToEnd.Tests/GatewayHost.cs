@@ -1,0 +1,72 @@
+using HealthProxy.Gateway.Hosting;
+using HealthProxy.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace HealthProxy.EndToEnd.Tests;
+
+/// <summary>The real gateway on a real loopback socket (port 0), configured by the test.</summary>
+public sealed class GatewayHost : IAsyncDisposable
+{
+    private GatewayHost(WebApplication app, HttpClient client)
+    {
+        App = app;
+        Client = client;
+    }
+
+    public WebApplication App { get; }
+
+    public HttpClient Client { get; }
+
+    public static async Task<GatewayHost> StartAsync(IDictionary<string, string?> settings, string? jsonFile = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.Sources.Clear();
+        if (jsonFile is not null)
+        {
+            builder.Configuration.AddJsonFile(jsonFile, optional: false, reloadOnChange: true);
+        }
+
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.AddHealthProxy();
+        var app = builder.Build();
+        app.MapHealthProxy();
+        await app.StartAsync();
+        var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(10) };
+        return new GatewayHost(app, client);
+    }
+
+    /// <summary>Waits until the gateway's startup probe passes (config loaded, first probes done).</summary>
+    public async Task WaitStartedAsync() =>
+        await Eventually.HoldsAsync(async () => (await Client.GetAsync("/health/startup")).IsSuccessStatusCode, "the gateway has started");
+
+    /// <summary>Sends <paramref name="count"/> requests and returns the instances that answered, in order.</summary>
+    public async Task<List<string>> SendAsync(HttpMethod method, string path, int count)
+    {
+        var servedBy = new List<string>(count);
+        for (var i = 0; i < count; i++)
+        {
+            using var request = new HttpRequestMessage(method, path);
+            if (method != HttpMethod.Get && method != HttpMethod.Head)
+            {
+                request.Content = new StringContent("{}");
+            }
+
+            using var response = await Client.SendAsync(request);
+            servedBy.Add(response.Headers.TryGetValues("X-Served-By", out var values) ? values.First() : $"HTTP {(int)response.StatusCode}");
+        }
+
+        return servedBy;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
