@@ -58,6 +58,11 @@ internal sealed class ServiceLifecycleHostedService : IHostedLifecycleService, I
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        if (_lifecycle.State == ServiceLifecycleState.Stopped)
+        {
+            return; // Stopped twice: drained already.
+        }
+
         _lifecycle.BeginDraining();
         if (_options.DrainDelay > TimeSpan.Zero)
         {
