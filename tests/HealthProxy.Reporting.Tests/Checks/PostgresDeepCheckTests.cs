@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using HealthProxy.Reporting.Checks;
 using HealthProxy.Reporting.Tests.Servers;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,6 +33,32 @@ public sealed class PostgresDeepCheckTests(ExternalServersFixture servers)
         var result = await ServiceChecks.RunAsync(services, "postgres");
 
         Assert.Equal(HealthStatus.Healthy, result.Status);
+    }
+
+    [Fact]
+    public async Task CheckHealth_ServerFrozenLongerThanTimeout_FailsWithinTheTimeout()
+    {
+        var timeout = TimeSpan.FromMilliseconds(300);
+        await using var dataSource = servers.Postgres.CreateDataSource();
+        await using var services = ServiceChecks.Build((checks, _) =>
+            checks.AddPostgresDeepCheck(dataSource: _ => dataSource, configure: o => o.Timeout = timeout));
+
+        await servers.Postgres.FreezeAsync();
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var result = await ServiceChecks.RunAsync(services, "postgres");
+            clock.Stop();
+
+            Assert.Equal(HealthStatus.Unhealthy, result.Status);
+            Assert.Equal("Timed out after 300 ms.", result.Description);
+            // Npgsql's own connect timeout is 5 s here: the check's timeout must be what ends it.
+            Assert.InRange(clock.Elapsed, timeout - TimeSpan.FromMilliseconds(50), timeout + TimeSpan.FromSeconds(1.5));
+        }
+        finally
+        {
+            await servers.Postgres.ThawAsync();
+        }
     }
 
     [Fact]

@@ -66,6 +66,12 @@ internal sealed class PostgresServer : IAsyncDisposable
     public Task StopAsync() => ProcessRunner.RunAsync(
         Path.Combine(_bin, "pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "-w", "-t", "60", "stop"], OsUser);
 
+    /// <summary>Freezes the postmaster (SIGSTOP): connections are accepted by the kernel but never answered.</summary>
+    public Task FreezeAsync() => SignalPostmasterAsync("-STOP");
+
+    /// <summary>Thaws the postmaster (SIGCONT).</summary>
+    public Task ThawAsync() => SignalPostmasterAsync("-CONT");
+
     public NpgsqlDataSource CreateDataSource() => NpgsqlDataSource.Create(ConnectionString);
 
     public async ValueTask DisposeAsync()
@@ -81,6 +87,12 @@ internal sealed class PostgresServer : IAsyncDisposable
         {
             _root.Delete(recursive: true);
         }
+    }
+
+    private async Task SignalPostmasterAsync(string signal)
+    {
+        var pid = (await File.ReadAllLinesAsync(Path.Combine(DataDirectory, "postmaster.pid")))[0].Trim();
+        await ProcessRunner.RunAsync("kill", [signal, pid]);
     }
 
     private static string FindBinDirectory()
