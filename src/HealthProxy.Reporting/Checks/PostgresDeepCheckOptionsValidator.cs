@@ -1,0 +1,9 @@
+using Microsoft.Extensions.Options;
+
+namespace HealthProxy.Reporting.Checks;
+
+/// <summary>Validates <see cref="PostgresDeepCheckOptions"/> at startup (source-generated from its annotations).</summary>
+[OptionsValidator]
+internal sealed partial class PostgresDeepCheckOptionsValidator : IValidateOptions<PostgresDeepCheckOptions>
+{
+}
