@@ -20,4 +20,7 @@ public enum ConsulErrorKind
 
     /// <summary>The connection failed (refused, reset, DNS, TLS).</summary>
     Unreachable = 5,
+
+    /// <summary>Anything else (a bug rather than a Consul problem); the watch reports it and retries.</summary>
+    Unexpected = 6,
 }
