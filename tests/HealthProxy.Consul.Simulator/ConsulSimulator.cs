@@ -28,6 +28,7 @@ public sealed class ConsulSimulator : IAsyncDisposable
     private CancellationTokenSource? _stopping;
     private volatile SimulatorFault _fault;
     private long _responseDelayTicks;
+    private int _blockedQueries;
 
     private ConsulSimulator(ConsulSimulatorOptions options)
     {
@@ -63,6 +64,9 @@ public sealed class ConsulSimulator : IAsyncDisposable
         get => TimeSpan.FromTicks(Interlocked.Read(ref _responseDelayTicks));
         set => Interlocked.Exchange(ref _responseDelayTicks, value.Ticks);
     }
+
+    /// <summary>How many blocking queries are waiting right now (lets a test know a watcher is parked before it changes something).</summary>
+    public int BlockedQueries => Volatile.Read(ref _blockedQueries);
 
     /// <summary>The requests answered so far, oldest first.</summary>
     public IReadOnlyList<SimulatorRequest> Requests => [.. _requests];
@@ -181,6 +185,8 @@ public sealed class ConsulSimulator : IAsyncDisposable
     }
 
     internal void Record(SimulatorRequest request) => _requests.Enqueue(request);
+
+    internal void QueryBlocked(int delta) => Interlocked.Add(ref _blockedQueries, delta);
 
     private async Task ListenAsync(int port)
     {

@@ -445,6 +445,7 @@ internal sealed partial class SimulatorApi(SimulatorState state, ConsulSimulator
         var jittered = wait + (wait / 16 * Random.Shared.NextDouble());
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var elapsed = Task.Delay(jittered, state.TimeProvider, timeout.Token);
+        owner.QueryBlocked(+1);
         try
         {
             while (true)
@@ -464,6 +465,7 @@ internal sealed partial class SimulatorApi(SimulatorState state, ConsulSimulator
         }
         finally
         {
+            owner.QueryBlocked(-1);
             await timeout.CancelAsync().ConfigureAwait(false);
         }
     }

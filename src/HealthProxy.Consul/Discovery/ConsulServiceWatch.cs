@@ -141,8 +141,12 @@ public sealed partial class ConsulServiceWatch : IAsyncDisposable
                     failures++;
                     index = 0;
                     var delay = _backoff.Delay(failures);
+
+                    // The timer starts before the failure is published, so whoever reacts to the status
+                    // (a test advancing a fake clock) sees the backoff already running.
+                    var retry = Task.Delay(delay, _timeProvider, cancellationToken);
                     ReportFailure(ex, failures, delay);
-                    await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
+                    await retry.ConfigureAwait(false);
                 }
             }
         }

@@ -65,9 +65,13 @@ public sealed class ConsulSimulatorTests : IAsyncLifetime
             {
                 AssertHasFieldsOf(property.Value[0], match.Value[0], $"{path}.{property.Name}[0]");
             }
-            else if (property.Value.ValueKind != JsonValueKind.Array && property.Name != "Meta")
+            else if (property.Name == "Meta")
             {
                 // Meta holds user data, not schema: only its kind is compared.
+                Assert.Equal(property.Value.ValueKind, match.Value.ValueKind);
+            }
+            else if (property.Value.ValueKind != JsonValueKind.Array)
+            {
                 AssertHasFieldsOf(property.Value, match.Value, $"{path}.{property.Name}");
             }
         }
