@@ -1,0 +1,15 @@
+namespace HealthProxy.Consul.Discovery;
+
+/// <summary>Exponential backoff with "equal jitter": half the delay is fixed, half random, so retries never bunch up and never hit zero.</summary>
+internal sealed class RetryBackoff(TimeSpan baseDelay, TimeSpan maxDelay, Func<double>? random = null)
+{
+    private readonly Func<double> _random = random ?? Random.Shared.NextDouble;
+
+    /// <summary>The delay before retry number <paramref name="failures"/> (1 = after the first failure).</summary>
+    public TimeSpan Delay(int failures)
+    {
+        var exponent = Math.Clamp(failures - 1, 0, 30);
+        var ceiling = Math.Min(baseDelay.Ticks * Math.Pow(2, exponent), maxDelay.Ticks);
+        return TimeSpan.FromTicks((long)((ceiling / 2) + (ceiling / 2 * _random())));
+    }
+}
