@@ -11,4 +11,7 @@ internal static class GatewayEventIds
     public const int ProbeFailed = 1200;
     public const int ProbeRoundCompleted = 1201;
     public const int ProbeLoopFaulted = 1202;
+    public const int DiscoveryWatching = 1300;
+    public const int DiscoveryStale = 1301;
+    public const int DiscoveryFresh = 1302;
 }

@@ -26,9 +26,11 @@ internal static class GatewayHealthEndpoints
 
         endpoints.MapGet(Ready, () => readiness.Stopping
             ? Status(StatusCodes.Status503ServiceUnavailable, HealthStateNames.Draining)
-            : readiness.Started
-                ? Status(StatusCodes.Status200OK, "ready")
-                : Status(StatusCodes.Status503ServiceUnavailable, HealthStateNames.Starting));
+            : !readiness.Started
+                ? Status(StatusCodes.Status503ServiceUnavailable, HealthStateNames.Starting)
+                : readiness.Degraded
+                    ? Status(StatusCodes.Status200OK, HealthStateNames.Degraded)
+                    : Status(StatusCodes.Status200OK, "ready"));
 
         // Liveness never looks at anything but the process answering.
         endpoints.MapGet(Live, () => Status(StatusCodes.Status200OK, "alive"));

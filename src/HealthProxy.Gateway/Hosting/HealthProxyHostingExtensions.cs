@@ -1,4 +1,6 @@
+using HealthProxy.Consul;
 using HealthProxy.Gateway.Configuration;
+using HealthProxy.Gateway.Discovery;
 using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.Endpoints;
 using HealthProxy.Gateway.Health;
@@ -9,6 +11,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
 
@@ -46,10 +50,30 @@ public static class HealthProxyHostingExtensions
         // Registered before AddReverseProxy, so YARP adds no monitor of its own (its documented seam).
         services.AddSingleton<IActiveHealthCheckMonitor>(sp => sp.GetRequiredService<ActiveProbeMonitor>());
 
+        AddConsulDiscovery(services, builder.Configuration);
+
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySection))
+            .AddConfigFilter<ConsulDestinationsFilter>()
             .AddConfigFilter<GatewayConfigFilter>();
         return builder;
+    }
+
+    private static void AddConsulDiscovery(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DiscoveryOptions>().BindConfiguration(DiscoveryOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DiscoveryOptions>, DiscoveryOptionsValidator>();
+        services.AddSingleton<ConfigReloadSignal>();
+        services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<ConfigReloadSignal>());
+        services.AddSingleton<ConsulDiscovery>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConsulDiscovery>());
+
+        // Built on first use: a gateway with no Consul cluster never needs Consul's settings to be valid.
+        services.AddSingleton<IConsulClient>(sp => new ConsulClient(
+            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan },
+            ConsulClientOptions.FromConfiguration(configuration),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<ConsulClient>>()));
     }
 
     /// <summary>
@@ -63,6 +87,7 @@ public static class HealthProxyHostingExtensions
         {
             // Our own options first, so their problems are reported as plainly as YARP's.
             _ = app.Services.GetRequiredService<IOptions<ProbeOptions>>().Value;
+            _ = app.Services.GetRequiredService<IOptions<DiscoveryOptions>>().Value;
             app.MapGatewayHealthEndpoints();
 
             // YARP loads and validates the configuration here, synchronously.

@@ -22,6 +22,7 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ClusterEntry> _clusters = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Cluster, string Destination, HealthSource Source), HealthState> _pending = [];
     private readonly RoutingTable _table;
     private readonly TimeProvider _timeProvider;
     private readonly GatewayMetrics _metrics;
@@ -37,7 +38,9 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
 
     /// <summary>
     /// Records what <paramref name="source"/> says of one instance; null withdraws that source's
-    /// opinion. Reports for clusters or destinations the gateway does not know are ignored.
+    /// opinion. A report for a destination the gateway does not route yet is kept until it appears
+    /// (discovery reports an instance's state before the config reload that adds it, so a new
+    /// instance is never routed blind), and dropped when withdrawn.
     /// </summary>
     public void Report(string clusterId, string destinationId, HealthSource source, HealthState? state)
     {
@@ -45,6 +48,15 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
         {
             if (!_clusters.TryGetValue(clusterId, out var cluster) || !cluster.Destinations.TryGetValue(destinationId, out var destination))
             {
+                if (state is null)
+                {
+                    _pending.Remove((clusterId, destinationId, source));
+                }
+                else
+                {
+                    _pending[(clusterId, destinationId, source)] = state.Value;
+                }
+
                 return;
             }
 
@@ -94,7 +106,17 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
             {
                 if (!entry.Destinations.ContainsKey(destination.DestinationId))
                 {
-                    entry.Destinations.Add(destination.DestinationId, new DestinationEntry(destination.DestinationId, SourceCount, _timeProvider.GetUtcNow()));
+                    var added = new DestinationEntry(destination.DestinationId, SourceCount, _timeProvider.GetUtcNow());
+                    for (var source = 0; source < SourceCount; source++)
+                    {
+                        if (_pending.Remove((cluster.ClusterId, destination.DestinationId, (HealthSource)source), out var early))
+                        {
+                            added.Sources[source] = early;
+                        }
+                    }
+
+                    Recompute(cluster.ClusterId, added);
+                    entry.Destinations.Add(destination.DestinationId, added);
                 }
             }
 

@@ -1,0 +1,338 @@
+using HealthProxy.Consul;
+using HealthProxy.Consul.Discovery;
+using HealthProxy.Gateway.Diagnostics;
+using HealthProxy.Gateway.State;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
+
+namespace HealthProxy.Gateway.Discovery;
+
+/// <summary>
+/// Keeps one Consul watch per selected service and feeds the gateway from it: instance states go
+/// to the <see cref="InstanceHealthStore"/> as the registry source the moment Consul answers;
+/// membership changes make YARP reload, so <see cref="ConsulDestinationsFilter"/> refills the
+/// cluster's destinations. When Consul stops answering, the last good snapshot keeps serving, and
+/// after <see cref="DiscoveryOptions.StaleAfter"/> its states stop counting and probes decide.
+/// </summary>
+/// <remarks>
+/// Threading: one lock guards the watches' bookkeeping; snapshot handling runs on each watch's
+/// reader task; nothing here is on the request path.
+/// </remarks>
+internal sealed partial class ConsulDiscovery : IHostedService, IAsyncDisposable
+{
+    private static readonly TimeSpan StaleCheckPeriod = TimeSpan.FromSeconds(1);
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ServiceSelection, Watched> _watches = [];
+    private readonly IServiceProvider _services;
+    private readonly InstanceHealthStore _store;
+    private readonly ConfigReloadSignal _reload;
+    private readonly DiscoveryOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<ConsulDiscovery> _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly DateTimeOffset _created;
+    private IConsulClient? _client;
+    private ITimer? _staleTimer;
+
+    public ConsulDiscovery(
+        IServiceProvider services,
+        InstanceHealthStore store,
+        ConfigReloadSignal reload,
+        IOptions<DiscoveryOptions> options,
+        TimeProvider timeProvider,
+        ILogger<ConsulDiscovery> logger)
+    {
+        _services = services;
+        _store = store;
+        _reload = reload;
+        _options = options.Value;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _created = timeProvider.GetUtcNow();
+    }
+
+    /// <summary>True when every watched service has answered once, or the startup budget is spent.</summary>
+    public bool InitialAnswersReceived
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _watches.Values.All(w => w.Last is not null)
+                    || _timeProvider.GetUtcNow() - _created >= _options.StartupTimeout;
+            }
+        }
+    }
+
+    /// <summary>True while any watched service is served from a stale snapshot.</summary>
+    public bool AnyStale
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _watches.Values.Any(w => w.Stale);
+            }
+        }
+    }
+
+    /// <summary>Each watched service's reachability and data age, for views and metrics.</summary>
+    public IReadOnlyList<RegistryStatus> Status
+    {
+        get
+        {
+            var now = _timeProvider.GetUtcNow();
+            lock (_lock)
+            {
+                return [.. _watches.Values.Select(w => new RegistryStatus(
+                    w.Selection.Service,
+                    w.Watch.Status.IsReachable,
+                    w.Stale,
+                    w.Watch.Status.LastSuccess is { } success ? now - success : null))];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Called by the config filter on every load: makes sure the service is watched, remembers that
+    /// <paramref name="clusterId"/> routes to it, and returns what the cluster should route to now.
+    /// </summary>
+    public ServiceView Bind(string clusterId, ServiceSelection selection)
+    {
+        lock (_lock)
+        {
+            foreach (var other in _watches.Values)
+            {
+                if (other.Selection != selection)
+                {
+                    other.Clusters.Remove(clusterId);
+                }
+            }
+
+            if (!_watches.TryGetValue(selection, out var watched))
+            {
+                watched = StartWatch_NeedsLock(selection);
+            }
+
+            if (watched.Clusters.Add(clusterId) && watched.Last is not null && !watched.Stale)
+            {
+                ReportStates_NeedsLock(clusterId, watched.Last.Instances, previous: []);
+            }
+
+            return new ServiceView(watched.Destinations, watched.Stale);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _staleTimer = _timeProvider.CreateTimer(_ => CheckStaleness(), null, StaleCheckPeriod, StaleCheckPeriod);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_staleTimer is not null)
+        {
+            await _staleTimer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        List<ConsulServiceWatch> watches;
+        lock (_lock)
+        {
+            watches = [.. _watches.Values.Select(w => w.Watch)];
+        }
+
+        foreach (var watch in watches)
+        {
+            await watch.StopAsync().ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+    }
+
+    private Watched StartWatch_NeedsLock(ServiceSelection selection)
+    {
+        _client ??= _services.GetRequiredService<IConsulClient>();
+        var watch = new ConsulServiceWatch(
+            _client,
+            new ConsulServiceWatchOptions
+            {
+                ServiceName = selection.Service,
+                Wait = _options.Wait,
+                Tags = selection.Tags.Length == 0 ? [] : selection.Tags.Split(','),
+                Filter = selection.Filter,
+                Datacenter = selection.Datacenter,
+            },
+            _timeProvider,
+            _services.GetRequiredService<ILogger<ConsulServiceWatch>>());
+        var watched = new Watched(selection, watch);
+        _watches.Add(selection, watched);
+        watch.Start();
+        _ = Task.Run(() => ConsumeAsync(watched));
+        LogWatching(selection.Service);
+        return watched;
+    }
+
+    private async Task ConsumeAsync(Watched watched)
+    {
+        try
+        {
+            await foreach (var snapshot in watched.Watch.Snapshots.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                OnSnapshot(watched, snapshot);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    private void OnSnapshot(Watched watched, ConsulServiceSnapshot snapshot)
+    {
+        bool reload;
+        lock (_lock)
+        {
+            var previous = watched.Last?.Instances ?? [];
+            var destinations = ToDestinations(snapshot.Instances, watched.Selection.Scheme);
+            reload = watched.Destinations is null || watched.Stale || !SameMembers(watched.Destinations, destinations);
+            if (watched.Stale)
+            {
+                LogFresh(watched.Selection.Service);
+            }
+
+            watched.Last = snapshot;
+            watched.Stale = false;
+            watched.Destinations = destinations;
+
+            // States first: a destination the reload adds arrives with its state already known.
+            foreach (var clusterId in watched.Clusters)
+            {
+                ReportStates_NeedsLock(clusterId, snapshot.Instances, previous);
+            }
+        }
+
+        if (reload)
+        {
+            _reload.Reload();
+        }
+    }
+
+    private void CheckStaleness()
+    {
+        var reload = false;
+        var now = _timeProvider.GetUtcNow();
+        lock (_lock)
+        {
+            foreach (var watched in _watches.Values)
+            {
+                var lastSuccess = watched.Watch.Status.LastSuccess;
+                if (watched.Last is null || lastSuccess is null)
+                {
+                    continue;
+                }
+
+                var fresh = now - lastSuccess.Value < _options.StaleAfter;
+                if (watched.Stale && fresh)
+                {
+                    // Consul answers again with nothing new (same index): its last word counts again.
+                    watched.Stale = false;
+                    reload = true;
+                    LogFresh(watched.Selection.Service);
+                    foreach (var clusterId in watched.Clusters)
+                    {
+                        ReportStates_NeedsLock(clusterId, watched.Last.Instances, previous: []);
+                    }
+                }
+                else if (!watched.Stale && !fresh)
+                {
+                    // Consul's word is too old to count: keep the instances, let probes judge them.
+                    watched.Stale = true;
+                    reload = true;
+                    LogStale(watched.Selection.Service, now - lastSuccess.Value);
+                    foreach (var clusterId in watched.Clusters)
+                    {
+                        foreach (var instance in watched.Last.Instances)
+                        {
+                            _store.Report(clusterId, instance.Id, HealthSource.Registry, null);
+                        }
+                    }
+                }
+            }
+        }
+
+        if (reload)
+        {
+            _reload.Reload();
+        }
+    }
+
+    private void ReportStates_NeedsLock(string clusterId, IReadOnlyList<ConsulServiceInstance> instances, IReadOnlyList<ConsulServiceInstance> previous)
+    {
+        foreach (var instance in instances)
+        {
+            _store.Report(clusterId, instance.Id, HealthSource.Registry, instance.State);
+        }
+
+        foreach (var gone in previous)
+        {
+            if (!instances.Any(i => i.Id == gone.Id))
+            {
+                _store.Report(clusterId, gone.Id, HealthSource.Registry, null);
+            }
+        }
+    }
+
+    private static Dictionary<string, DestinationConfig> ToDestinations(IReadOnlyList<ConsulServiceInstance> instances, string? scheme)
+    {
+        var destinations = new Dictionary<string, DestinationConfig>(instances.Count, StringComparer.Ordinal);
+        foreach (var instance in instances)
+        {
+            var address = new UriBuilder(scheme ?? Uri.UriSchemeHttp, instance.Address, instance.Port).Uri.ToString();
+            destinations[instance.Id] = new DestinationConfig { Address = address };
+        }
+
+        return destinations;
+    }
+
+    private static bool SameMembers(IReadOnlyDictionary<string, DestinationConfig> left, Dictionary<string, DestinationConfig> right) =>
+        left.Count == right.Count && left.All(pair => right.TryGetValue(pair.Key, out var other) && other.Address == pair.Value.Address);
+
+    [LoggerMessage(EventId = GatewayEventIds.DiscoveryWatching, Level = LogLevel.Information, Message = "Watching Consul service {Service}.")]
+    private partial void LogWatching(string service);
+
+    [LoggerMessage(EventId = GatewayEventIds.DiscoveryStale, Level = LogLevel.Warning,
+        Message = "Consul has not answered for service {Service} for {Age}; serving its last known instances, judged by the gateway's own probes.")]
+    private partial void LogStale(string service, TimeSpan age);
+
+    [LoggerMessage(EventId = GatewayEventIds.DiscoveryFresh, Level = LogLevel.Information, Message = "Consul answers again for service {Service}; its states count again.")]
+    private partial void LogFresh(string service);
+
+    private sealed class Watched(ServiceSelection selection, ConsulServiceWatch watch)
+    {
+        public ServiceSelection Selection { get; } = selection;
+
+        public ConsulServiceWatch Watch { get; } = watch;
+
+        public HashSet<string> Clusters { get; } = new(StringComparer.Ordinal);
+
+        public ConsulServiceSnapshot? Last { get; set; }
+
+        public IReadOnlyDictionary<string, DestinationConfig>? Destinations { get; set; }
+
+        public bool Stale { get; set; }
+    }
+}

@@ -1,0 +1,146 @@
+using HealthProxy.Consul.Simulator;
+using HealthProxy.Testing;
+
+namespace HealthProxy.EndToEnd.Tests;
+
+/// <summary>Instances and their states from Consul (the in-process simulator), live, end to end.</summary>
+public sealed class ConsulDiscoveryTests : IAsyncLifetime
+{
+    private readonly Dictionary<string, Backend> _backends = [];
+    private ConsulSimulator _consul = null!;
+
+    public async Task InitializeAsync() => _consul = await ConsulSimulator.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _consul.DisposeAsync();
+        foreach (var backend in _backends.Values)
+        {
+            backend.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task ConsulChanges_StatesAndMembership_TrafficFollowsReadsAndWritesSeparately()
+    {
+        Register("a");
+        Register("b");
+        Register("c");
+        await using var gateway = await GatewayHost.StartAsync(Settings());
+        await gateway.WaitStartedAsync();
+        Assert.Equal(["a", "b", "c"], (await gateway.SendAsync(HttpMethod.Post, "/orders", 6)).Distinct().Order());
+
+        // warning -> degraded: b keeps reads, loses writes.
+        _consul.SetCheckStatus("check-b", "warning");
+        await Eventually.HoldsAsync(async () => !(await gateway.SendAsync(HttpMethod.Post, "/orders", 6)).Contains("b"), "writes left warning b");
+        Assert.Contains("b", await gateway.SendAsync(HttpMethod.Get, "/items", 6));
+
+        // critical -> unhealthy: b gets nothing.
+        _consul.SetCheckStatus("check-b", "critical");
+        await Eventually.HoldsAsync(async () => !(await gateway.SendAsync(HttpMethod.Get, "/items", 6)).Contains("b"), "reads left critical b");
+
+        // maintenance -> draining, whatever the check says.
+        _consul.SetServiceMaintenance("orders-c", enable: true, "deploy");
+        await Eventually.HoldsAsync(async () => (await gateway.SendAsync(HttpMethod.Get, "/items", 6)).All(r => r == "a"), "c drained by maintenance");
+
+        // A new instance appears with a passing check: it gets writes. Then it disappears.
+        Register("d");
+        await Eventually.HoldsAsync(async () => (await gateway.SendAsync(HttpMethod.Post, "/orders", 6)).Contains("d"), "writes reached new instance d");
+        _consul.DeregisterService("orders-d");
+        await Eventually.HoldsAsync(async () => (await gateway.SendAsync(HttpMethod.Post, "/orders", 6)).All(r => r == "a"), "d is gone");
+    }
+
+    [Fact]
+    public async Task NewInstance_CriticalInConsul_NeverGetsTraffic()
+    {
+        Register("a");
+        await using var gateway = await GatewayHost.StartAsync(Settings());
+        await gateway.WaitStartedAsync();
+
+        Register("b", status: "critical");
+        for (var round = 0; round < 20; round++)
+        {
+            Assert.DoesNotContain("b", await gateway.SendAsync(HttpMethod.Get, "/items", 4));
+        }
+
+        Assert.Equal(0, _backends["b"].Received("GET"));
+    }
+
+    [Fact]
+    public async Task ConsulDown_ServesLastKnownInstancesJudgedByProbes_AndRecovers()
+    {
+        Register("a");
+        Register("b");
+        _backends["b"].SetHealth(503, "{\"status\":\"unhealthy\"}");
+        var settings = Settings();
+        settings["HealthProxy:Discovery:StaleAfter"] = "00:00:01";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await gateway.WaitStartedAsync();
+
+        // Consul says b passes, and no probes run: b takes writes.
+        Assert.Contains("b", await gateway.SendAsync(HttpMethod.Post, "/orders", 4));
+
+        await _consul.StopAsync();
+
+        // The last snapshot keeps serving; once stale, the gateway's probes judge b unhealthy.
+        await Eventually.HoldsAsync(async () => (await gateway.SendAsync(HttpMethod.Post, "/orders", 4)).All(r => r == "a"), "probes took over and ejected b");
+        var ready = await gateway.Client.GetAsync("/health/ready");
+        Assert.Equal(200, (int)ready.StatusCode);
+        Assert.Equal("{\"status\":\"degraded\"}", await ready.Content.ReadAsStringAsync());
+
+        // Consul returns: its states count again and the fallback probes stop.
+        await _consul.RestartAsync();
+        await Eventually.HoldsAsync(async () => (await gateway.Client.GetStringAsync("/health/ready")).Contains("ready", StringComparison.Ordinal), "readiness recovered", TimeSpan.FromSeconds(30));
+        await Eventually.HoldsAsync(async () => (await gateway.SendAsync(HttpMethod.Post, "/orders", 4)).Contains("b"), "Consul's passing b is routed again", TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task ConsulAnswersGarbage_LastGoodSnapshotKeepsServing()
+    {
+        Register("a");
+        Register("b");
+        await using var gateway = await GatewayHost.StartAsync(Settings());
+        await gateway.WaitStartedAsync();
+
+        _consul.Fault = SimulatorFault.MalformedJson;
+        var requestsBefore = _consul.Requests.Count;
+        await Eventually.HoldsAsync(() => _consul.Requests.Count > requestsBefore + 1, "the gateway asked Consul again and got garbage");
+        _consul.SetCheckStatus("check-b", "critical");
+        requestsBefore = _consul.Requests.Count;
+        await Eventually.HoldsAsync(() => _consul.Requests.Count > requestsBefore + 1, "the gateway asked Consul again and got garbage again");
+        Assert.Contains("b", await gateway.SendAsync(HttpMethod.Post, "/orders", 4));
+
+        _consul.Fault = SimulatorFault.None;
+        await Eventually.HoldsAsync(async () => !(await gateway.SendAsync(HttpMethod.Get, "/items", 4)).Contains("b"), "the good answer after the garbage applied", TimeSpan.FromSeconds(30));
+    }
+
+    private Dictionary<string, string?> Settings() => new()
+    {
+        ["HealthProxy:Consul:Address"] = _consul.Address.ToString(),
+        ["HealthProxy:Discovery:Wait"] = "00:00:02",
+        ["HealthProxy:Discovery:FallbackProbeInterval"] = "00:00:00.200",
+        ["HealthProxy:Discovery:FallbackProbePath"] = Backend.HealthPath,
+        ["ReverseProxy:Routes:all:ClusterId"] = "orders",
+        ["ReverseProxy:Routes:all:Match:Path"] = "/{**rest}",
+        ["ReverseProxy:Clusters:orders:LoadBalancingPolicy"] = "RoundRobin",
+        ["ReverseProxy:Clusters:orders:Metadata:consul.service"] = "orders",
+    };
+
+    private void Register(string name, string status = "passing")
+    {
+        if (!_backends.TryGetValue(name, out var backend))
+        {
+            backend = Backend.Start(name);
+            _backends[name] = backend;
+        }
+
+        _consul.RegisterService(new SimulatedService
+        {
+            Name = "orders",
+            ID = "orders-" + name,
+            Address = "127.0.0.1",
+            Port = new Uri(backend.Url).Port,
+            Checks = [new SimulatedCheck { CheckID = "check-" + name, Status = status }],
+        });
+    }
+}
