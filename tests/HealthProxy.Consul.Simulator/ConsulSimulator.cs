@@ -181,6 +181,7 @@ public sealed class ConsulSimulator : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        _state.Dispose();
         _lifecycle.Dispose();
     }
 

@@ -31,6 +31,12 @@ internal sealed class SimCheck
 
     public int OutputMaxSize { get; set; }
 
+    /// <summary>Remove the service once this check has been critical this long (at least 1 minute, like Consul).</summary>
+    public TimeSpan? DeregisterCriticalAfter { get; set; }
+
+    /// <summary>When the check last turned critical (a TimeProvider timestamp); null while not critical.</summary>
+    public long? CriticalSince { get; set; }
+
     public ulong CreateIndex { get; init; }
 
     public ulong ModifyIndex { get; set; }

@@ -366,7 +366,6 @@ internal sealed partial class SimulatorApi(SimulatorState state, ConsulSimulator
         }
 
         var deregisterAfter = JsonBody.Duration(check, "DeregisterCriticalServiceAfter");
-        _ = deregisterAfter;
         spec = new CheckSpec(
             JsonBody.String(check, "CheckID") is { Length: > 0 } id ? id : JsonBody.String(check, "ID") is { Length: > 0 } id2 ? id2 : null,
             JsonBody.String(check, "Name") is { Length: > 0 } name ? name : null,
@@ -375,7 +374,8 @@ internal sealed partial class SimulatorApi(SimulatorState state, ConsulSimulator
             JsonBody.String(check, "Notes"),
             null,
             type,
-            JsonBody.Int(check, "OutputMaxSize") ?? 0);
+            JsonBody.Int(check, "OutputMaxSize") ?? 0,
+            deregisterAfter);
         return null;
     }
 

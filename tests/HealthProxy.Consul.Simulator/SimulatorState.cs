@@ -8,8 +8,11 @@ namespace HealthProxy.Consul.Simulator;
 /// lock; every mutation bumps the index, stamps the services it touches and wakes blocked queries. It lives
 /// apart from the HTTP host so a stop/start keeps the data, like a restarted agent with persisted state.
 /// </summary>
-internal sealed class SimulatorState
+internal sealed class SimulatorState : IDisposable
 {
+    private static readonly TimeSpan ReapInterval = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MinimumDeregisterAfter = TimeSpan.FromMinutes(1);
+
     private const string SerfHealth = "serfHealth";
     private const string NodeMaintenance = "_node_maintenance";
     private const string ServiceMaintenancePrefix = "_service_maintenance:";
@@ -21,6 +24,7 @@ internal sealed class SimulatorState
     private readonly Dictionary<(string Node, string Id), SimCheck> _checks = [];
     private readonly Dictionary<string, ulong> _serviceIndex = new(StringComparer.Ordinal);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ITimer _reaper;
     private ulong _index;
 
     public SimulatorState(ConsulSimulatorOptions options)
@@ -30,6 +34,21 @@ internal sealed class SimulatorState
         lock (_lock)
         {
             EnsureNode_NeedsLock(options.AgentNode, options.AgentAddress);
+        }
+
+        // Consul's reaper for DeregisterCriticalServiceAfter runs every 30 seconds.
+        _reaper = options.TimeProvider.CreateTimer(static state => ((SimulatorState)state!).Reap(), this, ReapInterval, ReapInterval);
+    }
+
+    public void Dispose()
+    {
+        _reaper.Dispose();
+        lock (_lock)
+        {
+            foreach (var check in _checks.Values)
+            {
+                check.TtlTimer?.Dispose();
+            }
         }
     }
 
@@ -117,6 +136,7 @@ internal sealed class SimulatorState
                     old.Notes = spec.Notes ?? old.Notes;
                     old.ServiceName = service.Name;
                     old.OutputMaxSize = maxSize;
+                    old.DeregisterCriticalAfter = Clamp(spec.DeregisterCriticalAfter);
                     if (old.Ttl != spec.Ttl)
                     {
                         old.TtlTimer?.Dispose();
@@ -142,9 +162,11 @@ internal sealed class SimulatorState
                     Type = spec.Type,
                     Ttl = spec.Ttl,
                     OutputMaxSize = maxSize,
+                    DeregisterCriticalAfter = Clamp(spec.DeregisterCriticalAfter),
                     CreateIndex = index,
                     ModifyIndex = index,
                 };
+                check.CriticalSince = check.Status == "critical" ? _options.TimeProvider.GetTimestamp() : null;
                 _checks[checkKey] = check;
                 StartTtl_NeedsLock(check);
             }
@@ -203,7 +225,7 @@ internal sealed class SimulatorState
                 return CheckUpdateResult.NotTtl;
             }
 
-            check.Status = status;
+            SetStatus_NeedsLock(check, status);
             if (output is not null)
             {
                 check.Output = Truncate(output, check.OutputMaxSize);
@@ -372,13 +394,49 @@ internal sealed class SimulatorState
                 return;
             }
 
-            check.Status = "critical";
+            SetStatus_NeedsLock(check, "critical");
             check.Output = check.LastTtlOutput.Length == 0 ? "TTL expired" : "TTL expired (last output before timeout follows): " + check.LastTtlOutput;
             var index = Next_NeedsLock();
             check.ModifyIndex = index;
             TouchCheck_NeedsLock(check, index);
         }
     }
+
+    private void SetStatus_NeedsLock(SimCheck check, string status)
+    {
+        if (status == "critical" && check.Status != "critical")
+        {
+            check.CriticalSince = _options.TimeProvider.GetTimestamp();
+        }
+        else if (status != "critical")
+        {
+            check.CriticalSince = null;
+        }
+
+        check.Status = status;
+    }
+
+    private void Reap()
+    {
+        List<(string Node, string ServiceId)> doomed;
+        lock (_lock)
+        {
+            doomed = _checks.Values
+                .Where(c => c is { DeregisterCriticalAfter: { } after, CriticalSince: { } since } && c.ServiceId.Length > 0
+                    && _options.TimeProvider.GetElapsedTime(since) >= after)
+                .Select(c => (c.Node, c.ServiceId))
+                .Distinct()
+                .ToList();
+        }
+
+        foreach (var (node, serviceId) in doomed)
+        {
+            Deregister(node, serviceId);
+        }
+    }
+
+    private static TimeSpan? Clamp(TimeSpan? deregisterAfter) =>
+        deregisterAfter is { } after && after < MinimumDeregisterAfter ? MinimumDeregisterAfter : deregisterAfter;
 
     private void RemoveCheck_NeedsLock(SimCheck check)
     {

@@ -200,6 +200,23 @@ public sealed class ConsulSimulatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeregisterCriticalServiceAfter_CriticalLongEnough_TheReaperRemovesTheService()
+    {
+        await PutAsync("/v1/agent/service/register", """{"Name":"web","Check":{"CheckID":"web-ttl","TTL":"10s","DeregisterCriticalServiceAfter":"10s"}}""");
+        await PutAsync("/v1/agent/service/register", """{"Name":"api","Check":{"CheckID":"api-ttl","TTL":"10m","Status":"passing","DeregisterCriticalServiceAfter":"1m"}}""");
+
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        var (_, early, _) = await GetAsync("/v1/health/service/web");
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        var (_, late, _) = await GetAsync("/v1/health/service/web");
+        var (_, passing, _) = await GetAsync("/v1/health/service/api");
+
+        Assert.NotEqual("[]", early); // 10s is raised to Consul's 1 minute minimum
+        Assert.Equal("[]", late);
+        Assert.NotEqual("[]", passing);
+    }
+
+    [Fact]
     public async Task TtlUpdate_OutputOver4096Bytes_IsTruncatedLikeConsul()
     {
         await PutAsync("/v1/agent/service/register", """{"Name":"web","Check":{"CheckID":"web-ttl","TTL":"10s"}}""");
