@@ -8,9 +8,10 @@ namespace HealthProxy.Gateway.Resilience;
 /// <c>HealthProxy.OutlierDetection.&lt;Property&gt;</c> (as YARP's own passive policies read theirs).
 /// </summary>
 /// <remarks>
-/// Two ways to trip, as Istio's <c>outlierDetection</c>: <see cref="ConsecutiveFailures"/> failures with no
-/// success in the <see cref="SamplingDuration"/> (the default), or, when <see cref="FailureRatio"/> is set,
-/// that ratio of failures over the window once <see cref="MinimumThroughput"/> requests were seen.
+/// Two ways to trip, as Istio's <c>outlierDetection</c>: <see cref="ConsecutiveFailures"/> failures in a row
+/// (the default; the last two must fall within <see cref="SamplingDuration"/>, which only matters at a trickle
+/// of traffic), or, when <see cref="FailureRatio"/> is set, that ratio of failures over the window once
+/// <see cref="MinimumThroughput"/> requests were seen.
 /// </remarks>
 public sealed record OutlierDetectionOptions
 {
@@ -23,7 +24,7 @@ public sealed record OutlierDetectionOptions
     /// <summary>Whether forwarded requests feed a breaker per destination. Default true.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Failures in a row (no success in the sampling window) that eject a destination. Default 5 (Istio's).</summary>
+    /// <summary>Failures in a row that eject a destination. Default 5 (Istio's consecutive5xxErrors/consecutiveGatewayErrors).</summary>
     public int ConsecutiveFailures { get; set; } = 5;
 
     /// <summary>When set (0 &lt; ratio &lt;= 1), the failure ratio that ejects instead of <see cref="ConsecutiveFailures"/>. Default none.</summary>

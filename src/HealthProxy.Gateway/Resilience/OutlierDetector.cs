@@ -124,17 +124,21 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
         }
 
         var control = new CircuitBreakerManualControl();
+        var streak = options.FailureRatio is null ? new FailureStreak(options.ConsecutiveFailures) : null;
         builder.TimeProvider = _timeProvider;
         builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptOutcome>
         {
-            // "Consecutive" failures: that many outcomes in the window, and none of them a success.
-            FailureRatio = options.FailureRatio ?? 1.0,
-            MinimumThroughput = options.FailureRatio is null ? options.ConsecutiveFailures : options.MinimumThroughput,
+            // Ratio mode is Polly's own. Consecutive mode: the streak says "failure" only from the n-th failure
+            // in a row on, and the breaker trips on the first such outcome (any ratio above zero will do).
+            FailureRatio = options.FailureRatio ?? 0.001,
+            MinimumThroughput = options.FailureRatio is null ? 2 : options.MinimumThroughput,
             SamplingDuration = options.SamplingDuration,
             BreakDuration = options.BreakDuration,
             BreakDurationGenerator = args => ValueTask.FromResult(BreakFor(options, args.HalfOpenAttempts)),
             ManualControl = control,
-            ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Result == AttemptOutcome.Failure),
+            ShouldHandle = streak is null
+                ? static args => ValueTask.FromResult(args.Outcome.Result == AttemptOutcome.Failure)
+                : args => ValueTask.FromResult(streak.Record(args.Outcome.Result)),
             OnOpened = args =>
             {
                 if (!args.IsManual)
@@ -146,7 +150,11 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
             },
             OnClosed = args =>
             {
-                if (!args.IsManual)
+                if (args.IsManual)
+                {
+                    streak?.Reset();
+                }
+                else
                 {
                     LogClosed(key.ClusterId, key.DestinationId);
                 }

@@ -68,6 +68,15 @@ public sealed class OutlierDetectorTests : IDisposable
     }
 
     [Fact]
+    public async Task Failures_InARowAfterManySuccessesInTheWindow_EjectAtTheThreshold()
+    {
+        await RecordAsync("a", AttemptOutcome.Success, 50);
+        await RecordAsync("a", AttemptOutcome.Failure, 3);
+
+        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
+    }
+
+    [Fact]
     public async Task BreakElapses_OpinionWithdrawn_TrialSuccessClosesTheBreaker()
     {
         await RecordAsync("a", AttemptOutcome.Failure, 3);
