@@ -11,7 +11,12 @@ internal static class GatewayEventIds
     public const int ProbeFailed = 1200;
     public const int ProbeRoundCompleted = 1201;
     public const int ProbeLoopFaulted = 1202;
-    public const int DiscoveryWatching = 1300;
-    public const int DiscoveryStale = 1301;
-    public const int DiscoveryFresh = 1302;
+    public const int DiscoveryWatching = 1400;
+    public const int DiscoveryStale = 1401;
+    public const int DiscoveryFresh = 1402;
+    public const int OutlierEjected = 1300;
+    public const int OutlierEjectionRefused = 1301;
+    public const int OutlierTrialDue = 1302;
+    public const int OutlierReturned = 1303;
+    public const int RetryBudgetExhausted = 1310;
 }

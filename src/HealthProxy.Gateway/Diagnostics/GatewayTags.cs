@@ -6,4 +6,5 @@ internal static class GatewayTags
     public const string Cluster = "cluster";
     public const string State = "state";
     public const string RequestKind = "request_kind";
+    public const string Reason = "reason";
 }

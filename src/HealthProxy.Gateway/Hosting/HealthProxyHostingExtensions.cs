@@ -4,6 +4,7 @@ using HealthProxy.Gateway.Discovery;
 using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.Endpoints;
 using HealthProxy.Gateway.Health;
+using HealthProxy.Gateway.Resilience;
 using HealthProxy.Gateway.Routing;
 using HealthProxy.Gateway.State;
 using Microsoft.AspNetCore.Builder;
@@ -46,6 +47,7 @@ public static class HealthProxyHostingExtensions
         // The store listens first so destinations exist before anything reports on them.
         services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<InstanceHealthStore>());
         services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<ActiveProbeMonitor>());
+        services.AddHealthProxyResilience();
 
         // Registered before AddReverseProxy, so YARP adds no monitor of its own (its documented seam).
         services.AddSingleton<IActiveHealthCheckMonitor>(sp => sp.GetRequiredService<ActiveProbeMonitor>());
@@ -96,7 +98,7 @@ public static class HealthProxyHostingExtensions
                 pipeline.UseMiddleware<HealthRoutingMiddleware>();
                 pipeline.UseSessionAffinity();
                 pipeline.UseLoadBalancing();
-                pipeline.UsePassiveHealthChecks();
+                pipeline.UseMiddleware<ResilienceMiddleware>();
             });
         }
         catch (OptionsValidationException ex)

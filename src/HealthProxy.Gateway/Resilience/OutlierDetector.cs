@@ -1,0 +1,251 @@
+using System.Collections.Concurrent;
+using HealthProxy.Gateway.Diagnostics;
+using HealthProxy.Gateway.State;
+using HealthProxy.Health;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Registry;
+using Yarp.ReverseProxy.Model;
+
+namespace HealthProxy.Gateway.Resilience;
+
+/// <summary>
+/// One Polly circuit breaker per destination, kept in a <see cref="ResiliencePipelineRegistry{TKey}"/>, and
+/// the mapping from breaker to <see cref="InstanceHealthStore"/>: an open breaker reports
+/// <see cref="HealthSource.Breaker"/> unhealthy (unless the cluster's ejection cap forbids it), and when its
+/// break ends the breaker's opinion is withdrawn so that the next request can be the half-open trial.
+/// </summary>
+/// <remarks>
+/// Polly moves an open breaker to half-open lazily, on the next execution; an ejected destination gets no
+/// executions, so a timer (on the injected <see cref="TimeProvider"/>) ends the ejection instead. The trial's
+/// success closes the breaker (nothing to report: the opinion is already withdrawn); its failure opens it
+/// again for a longer break, which ejects the destination again. The store stays the only routing truth.
+/// Threading: breakers are Polly's; the per-cluster ejected set is guarded by <see cref="ClusterPolicy.Sync"/>;
+/// cluster changes come from YARP's config thread.
+/// </remarks>
+internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposable
+{
+    private readonly ResiliencePipelineRegistry<DestinationKey> _registry = new();
+    private readonly ConcurrentDictionary<string, ClusterPolicy> _clusters = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<DestinationKey, ITimer> _breaks = new();
+    private readonly Action<ResiliencePipelineBuilder<AttemptOutcome>, ConfigureBuilderContext<DestinationKey>> _configure;
+    private readonly OutlierDetectionOptions _defaults;
+    private readonly RetryOptions _retries;
+    private readonly InstanceHealthStore _store;
+    private readonly TimeProvider _timeProvider;
+    private readonly GatewayMetrics _metrics;
+    private readonly ILogger<OutlierDetector> _logger;
+
+    public OutlierDetector(
+        IOptions<OutlierDetectionOptions> defaults,
+        IOptions<RetryOptions> retries,
+        InstanceHealthStore store,
+        TimeProvider timeProvider,
+        GatewayMetrics metrics,
+        ILogger<OutlierDetector> logger)
+    {
+        _defaults = defaults.Value;
+        _retries = retries.Value;
+        _store = store;
+        _timeProvider = timeProvider;
+        _metrics = metrics;
+        _logger = logger;
+        _configure = Configure;
+    }
+
+    /// <summary>The cluster's settings and shared state; false for a cluster YARP has not announced.</summary>
+    public bool TryGetPolicy(string clusterId, out ClusterPolicy policy) => _clusters.TryGetValue(clusterId, out policy!);
+
+    /// <summary>The destination's breaker, created on first use.</summary>
+    public ResiliencePipeline<AttemptOutcome> Breaker(DestinationKey key) => _registry.GetOrAddPipeline(key, _configure);
+
+    public void OnClusterAdded(ClusterState cluster) => Sync(cluster);
+
+    public void OnClusterChanged(ClusterState cluster) => Sync(cluster);
+
+    public void OnClusterRemoved(ClusterState cluster)
+    {
+        if (_clusters.TryRemove(cluster.ClusterId, out var policy))
+        {
+            policy.Retire();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var timer in _breaks.Values)
+        {
+            timer.Dispose();
+        }
+
+        _registry.Dispose();
+    }
+
+    private void Sync(ClusterState cluster)
+    {
+        var config = cluster.Model.Config;
+        var options = _defaults.WithOverrides(config.Metadata, $"ReverseProxy:Clusters:{cluster.ClusterId}:Metadata", []);
+        var count = cluster.Destinations.Count;
+        if (_clusters.TryGetValue(cluster.ClusterId, out var current) && current.Options == options)
+        {
+            current.DestinationCount = count;
+            return;
+        }
+
+        HashSet<string>? ejected = null;
+        if (current is not null)
+        {
+            lock (current.Sync)
+            {
+                ejected = new HashSet<string>(current.Ejected, StringComparer.Ordinal);
+            }
+        }
+
+        var policy = new ClusterPolicy(cluster.ClusterId, options, _retries.Enabled, new RetryBudget(_retries, _timeProvider), ejected) { DestinationCount = count };
+        _clusters[cluster.ClusterId] = policy;
+        current?.Retire();
+    }
+
+    private void Configure(ResiliencePipelineBuilder<AttemptOutcome> builder, ConfigureBuilderContext<DestinationKey> context)
+    {
+        var key = context.PipelineKey;
+        if (!_clusters.TryGetValue(key.ClusterId, out var policy))
+        {
+            return;
+        }
+
+        context.AddReloadToken(policy.Reload);
+        var options = policy.Options;
+        if (!options.Enabled)
+        {
+            return;
+        }
+
+        var control = new CircuitBreakerManualControl();
+        var streak = options.FailureRatio is null ? new FailureStreak(options.ConsecutiveFailures) : null;
+        builder.TimeProvider = _timeProvider;
+        builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptOutcome>
+        {
+            // Ratio mode is Polly's own. Consecutive mode: the streak says "failure" only from the n-th failure
+            // in a row on, and the breaker trips on the first such outcome (any ratio above zero will do).
+            FailureRatio = options.FailureRatio ?? 0.001,
+            MinimumThroughput = options.FailureRatio is null ? 2 : options.MinimumThroughput,
+            SamplingDuration = options.SamplingDuration,
+            BreakDuration = options.BreakDuration,
+            BreakDurationGenerator = args => ValueTask.FromResult(BreakFor(options, args.HalfOpenAttempts)),
+            ManualControl = control,
+            ShouldHandle = streak is null
+                ? static args => ValueTask.FromResult(args.Outcome.Result == AttemptOutcome.Failure)
+                : args => ValueTask.FromResult(streak.Record(args.Outcome.Result)),
+            OnOpened = args =>
+            {
+                if (!args.IsManual)
+                {
+                    OnOpened(key, control, args.BreakDuration);
+                }
+
+                return default;
+            },
+            OnClosed = args =>
+            {
+                if (args.IsManual)
+                {
+                    streak?.Reset();
+                }
+                else
+                {
+                    LogClosed(key.ClusterId, key.DestinationId);
+                }
+
+                return default;
+            },
+        });
+    }
+
+    /// <summary>The n-th ejection in a row lasts n breaks, up to the cap.</summary>
+    internal static TimeSpan BreakFor(OutlierDetectionOptions options, int halfOpenAttempts)
+    {
+        var multiple = options.BreakDuration * (halfOpenAttempts + 1);
+        return multiple < options.MaxBreakDuration ? multiple : options.MaxBreakDuration;
+    }
+
+    private void OnOpened(DestinationKey key, CircuitBreakerManualControl control, TimeSpan breakDuration)
+    {
+        if (!_clusters.TryGetValue(key.ClusterId, out var policy))
+        {
+            return;
+        }
+
+        int ejected;
+        bool allowed;
+        lock (policy.Sync)
+        {
+            allowed = policy.Ejected.Contains(key.DestinationId) || policy.MayEject_NeedsLock();
+            if (allowed)
+            {
+                policy.Ejected.Add(key.DestinationId);
+            }
+
+            ejected = policy.Ejected.Count;
+        }
+
+        if (!allowed)
+        {
+            // Overruled: the destination keeps serving and its breaker starts counting again.
+            LogEjectionRefused(key.ClusterId, key.DestinationId, ejected, policy.DestinationCount, policy.Options.MaxEjectionPercent);
+            _metrics.EjectionRefused(key.ClusterId);
+            _ = control.CloseAsync(CancellationToken.None);
+            return;
+        }
+
+        _metrics.Ejection(key.ClusterId);
+        LogEjected(key.ClusterId, key.DestinationId, breakDuration);
+        _store.Report(key.ClusterId, key.DestinationId, HealthSource.Breaker, HealthState.Unhealthy);
+        var timer = _timeProvider.CreateTimer(static state => ((BreakEnd)state!).Fire(), new BreakEnd(this, policy, key), breakDuration, Timeout.InfiniteTimeSpan);
+        if (_breaks.TryGetValue(key, out var previous))
+        {
+            previous.Dispose();
+        }
+
+        _breaks[key] = timer;
+    }
+
+    private void EndBreak(ClusterPolicy policy, DestinationKey key)
+    {
+        if (_breaks.TryRemove(key, out var timer))
+        {
+            timer.Dispose();
+        }
+
+        lock (policy.Sync)
+        {
+            policy.Ejected.Remove(key.DestinationId);
+        }
+
+        LogTrialDue(key.ClusterId, key.DestinationId);
+        _store.Report(key.ClusterId, key.DestinationId, HealthSource.Breaker, null);
+    }
+
+    [LoggerMessage(EventId = GatewayEventIds.OutlierEjected, Level = LogLevel.Error,
+        Message = "Instance {ClusterId}/{DestinationId} ejected by its circuit breaker for {BreakDuration}.")]
+    private partial void LogEjected(string clusterId, string destinationId, TimeSpan breakDuration);
+
+    [LoggerMessage(EventId = GatewayEventIds.OutlierEjectionRefused, Level = LogLevel.Warning,
+        Message = "Instance {ClusterId}/{DestinationId} tripped its circuit breaker but stays in service: {Ejected} of {Count} instances are ejected already and at most {MaxPercent}% may be.")]
+    private partial void LogEjectionRefused(string clusterId, string destinationId, int ejected, int count, int maxPercent);
+
+    [LoggerMessage(EventId = GatewayEventIds.OutlierTrialDue, Level = LogLevel.Information,
+        Message = "Instance {ClusterId}/{DestinationId}'s ejection ended; its next request is the half-open trial.")]
+    private partial void LogTrialDue(string clusterId, string destinationId);
+
+    [LoggerMessage(EventId = GatewayEventIds.OutlierReturned, Level = LogLevel.Information,
+        Message = "Instance {ClusterId}/{DestinationId} passed its trial and is back in service; its circuit breaker is closed.")]
+    private partial void LogClosed(string clusterId, string destinationId);
+
+    private sealed class BreakEnd(OutlierDetector detector, ClusterPolicy policy, DestinationKey key)
+    {
+        public void Fire() => detector.EndBreak(policy, key);
+    }
+}

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace HealthProxy.Gateway.Resilience;
+
+/// <summary>Registers outlier ejection and safe retries; the pipeline step is <see cref="ResilienceMiddleware"/>.</summary>
+internal static class ResilienceServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the breakers (<see cref="OutlierDetector"/>, a YARP cluster change listener, registered after the
+    /// state store), their options, the per-cluster config filter and the retry response transform.
+    /// </summary>
+    public static IServiceCollection AddHealthProxyResilience(this IServiceCollection services)
+    {
+        services.AddOptions<OutlierDetectionOptions>().BindConfiguration(OutlierDetectionOptions.SectionName).ValidateOnStart();
+        services.AddOptions<RetryOptions>().BindConfiguration(RetryOptions.SectionName).ValidateOnStart();
+        services.TryAddSingleton<ResilienceOptionsValidator>();
+        services.AddSingleton<IValidateOptions<OutlierDetectionOptions>>(sp => sp.GetRequiredService<ResilienceOptionsValidator>());
+        services.AddSingleton<IValidateOptions<RetryOptions>>(sp => sp.GetRequiredService<ResilienceOptionsValidator>());
+        services.AddSingleton<OutlierDetector>();
+        services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<OutlierDetector>());
+        services.AddSingleton<IProxyConfigFilter, OutlierConfigFilter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, RetryResponseTransformProvider>());
+        return services;
+    }
+}

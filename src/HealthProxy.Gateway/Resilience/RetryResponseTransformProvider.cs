@@ -1,0 +1,80 @@
+using HealthProxy.Gateway.Diagnostics;
+using HealthProxy.Gateway.Routing;
+using HealthProxy.Health;
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace HealthProxy.Gateway.Resilience;
+
+/// <summary>
+/// A response transform on every route: when a read's destination answers 502, 503 or 504 and a retry is
+/// possible (another eligible destination, budget left), it withholds the body so nothing reaches the client
+/// and marks the request for <see cref="ResilienceMiddleware"/> to retry.
+/// </summary>
+internal sealed class RetryResponseTransformProvider : ITransformProvider
+{
+    private readonly OutlierDetector _detector;
+    private readonly RoutingTable _table;
+    private readonly GatewayMetrics _metrics;
+    private readonly Func<ResponseTransformContext, ValueTask> _transform;
+
+    public RetryResponseTransformProvider(OutlierDetector detector, RoutingTable table, GatewayMetrics metrics)
+    {
+        _detector = detector;
+        _table = table;
+        _metrics = metrics;
+        _transform = Transform;
+    }
+
+    public void ValidateRoute(TransformRouteValidationContext context)
+    {
+    }
+
+    public void ValidateCluster(TransformClusterValidationContext context)
+    {
+    }
+
+    public void Apply(TransformBuilderContext context) => context.AddResponseTransform(_transform);
+
+    private ValueTask Transform(ResponseTransformContext context)
+    {
+        if (context.ProxyResponse is not { } response
+            || (int)response.StatusCode is not (StatusCodes.Status502BadGateway or StatusCodes.Status503ServiceUnavailable or StatusCodes.Status504GatewayTimeout)
+            || context.HttpContext.Features.Get<RetryMarker>() is not null)
+        {
+            return default;
+        }
+
+        var feature = context.HttpContext.GetReverseProxyFeature();
+        var clusterId = feature.Cluster.Config.ClusterId;
+        if (!_detector.TryGetPolicy(clusterId, out var policy)
+            || !policy.RetriesEnabled
+            || RequestKinds.Classify(context.HttpContext.Request.Method, feature.Route.Config) != RequestKind.Read
+            || !HasAlternative(clusterId))
+        {
+            return default;
+        }
+
+        if (!policy.Budget.TryWithdraw())
+        {
+            _metrics.RetryBudgetExhausted(clusterId);
+            return default;
+        }
+
+        context.SuppressResponseBody = true;
+        context.HttpContext.Features.Set(RetryMarker.Suppressed);
+        return default;
+    }
+
+    private bool HasAlternative(string clusterId)
+    {
+        if (!_table.TryGet(clusterId, out var routing))
+        {
+            return false;
+        }
+
+        var reads = routing.Eligible(RequestKind.Read);
+        return (reads.Count == 0 ? routing.All.Count : reads.Count) > 1;
+    }
+}

@@ -1,0 +1,153 @@
+using System.Diagnostics.Metrics;
+using HealthProxy.Gateway.Diagnostics;
+using HealthProxy.Gateway.Resilience;
+using HealthProxy.Gateway.Routing;
+using HealthProxy.Gateway.State;
+using HealthProxy.Health;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Polly;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Model;
+
+namespace HealthProxy.Gateway.Tests.Resilience;
+
+public sealed class OutlierDetectorTests : IDisposable
+{
+    private readonly FakeTimeProvider _time = new();
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly InstanceHealthStore _store;
+    private readonly OutlierDetector _detector;
+    private readonly HttpMessageInvoker _invoker = new(new SocketsHttpHandler());
+
+    public OutlierDetectorTests()
+    {
+        var metrics = new GatewayMetrics(_services.GetRequiredService<IMeterFactory>());
+        _store = new InstanceHealthStore(new RoutingTable(), _time, metrics, NullLogger<InstanceHealthStore>.Instance);
+        var options = new OutlierDetectionOptions
+        {
+            ConsecutiveFailures = 3,
+            BreakDuration = TimeSpan.FromSeconds(30),
+            MaxBreakDuration = TimeSpan.FromSeconds(75),
+            MaxEjectionPercent = 50,
+        };
+        _detector = new OutlierDetector(Options.Create(options), Options.Create(new RetryOptions()), _store, _time, metrics, NullLogger<OutlierDetector>.Instance);
+        var cluster = new ClusterState("svc", new ClusterModel(new ClusterConfig { ClusterId = "svc" }, _invoker));
+        foreach (var id in new[] { "a", "b", "c" })
+        {
+            cluster.Destinations.TryAdd(id, new DestinationState(id));
+        }
+
+        _store.OnClusterAdded(cluster);
+        _detector.OnClusterAdded(cluster);
+    }
+
+    [Fact]
+    public async Task Failures_ReachTheThreshold_ReportBreakerUnhealthyToTheStore()
+    {
+        await RecordAsync("a", AttemptOutcome.Failure, 2);
+        Assert.Null(_store.Get("svc", "a")!.State);
+
+        await RecordAsync("a", AttemptOutcome.Failure, 1);
+
+        var health = _store.Get("svc", "a")!;
+        Assert.Equal(HealthState.Unhealthy, health.State);
+        Assert.Equal(HealthSource.Breaker, health.Source);
+    }
+
+    [Fact]
+    public async Task Failures_ASuccessBetween_DoNotEject()
+    {
+        await RecordAsync("a", AttemptOutcome.Failure, 2);
+        await RecordAsync("a", AttemptOutcome.Success, 1);
+        await RecordAsync("a", AttemptOutcome.Failure, 2);
+
+        Assert.Null(_store.Get("svc", "a")!.State);
+    }
+
+    [Fact]
+    public async Task Failures_InARowAfterManySuccessesInTheWindow_EjectAtTheThreshold()
+    {
+        await RecordAsync("a", AttemptOutcome.Success, 50);
+        await RecordAsync("a", AttemptOutcome.Failure, 3);
+
+        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
+    }
+
+    [Fact]
+    public async Task BreakElapses_OpinionWithdrawn_TrialSuccessClosesTheBreaker()
+    {
+        await RecordAsync("a", AttemptOutcome.Failure, 3);
+
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Null(_store.Get("svc", "a")!.State);
+
+        Assert.True(await RecordAsync("a", AttemptOutcome.Success, 1));
+        await RecordAsync("a", AttemptOutcome.Failure, 2);
+        Assert.Null(_store.Get("svc", "a")!.State);
+    }
+
+    [Fact]
+    public async Task TrialFails_EjectedAgainForLonger_UpToTheCap()
+    {
+        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        _time.Advance(TimeSpan.FromSeconds(30));
+
+        await RecordAsync("a", AttemptOutcome.Failure, 1);
+        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
+
+        // The second ejection lasts 60 s, not 30.
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Null(_store.Get("svc", "a")!.State);
+
+        Assert.Equal(TimeSpan.FromSeconds(75), OutlierDetector.BreakFor(new OutlierDetectionOptions { BreakDuration = TimeSpan.FromSeconds(30), MaxBreakDuration = TimeSpan.FromSeconds(75) }, 2));
+    }
+
+    [Fact]
+    public async Task SecondDestinationTrips_MaxEjectionPercentReached_StaysInServiceAndCountsAgain()
+    {
+        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        await RecordAsync("b", AttemptOutcome.Failure, 3);
+
+        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
+        Assert.Null(_store.Get("svc", "b")!.State);
+
+        // b's trip was overruled and its breaker closed: requests still execute.
+        await Eventually(async () => await RecordAsync("b", AttemptOutcome.Success, 1));
+    }
+
+    public void Dispose()
+    {
+        _detector.Dispose();
+        _invoker.Dispose();
+        _services.Dispose();
+    }
+
+    private static async Task Eventually(Func<Task<bool>> condition)
+    {
+        for (var i = 0; i < 200 && !await condition(); i++)
+        {
+            await Task.Yield();
+        }
+    }
+
+    /// <summary>Runs <paramref name="count"/> attempts with <paramref name="outcome"/>; true when the breaker let them all run.</summary>
+    private async Task<bool> RecordAsync(string destinationId, AttemptOutcome outcome, int count)
+    {
+        var breaker = _detector.Breaker(new DestinationKey("svc", destinationId));
+        var ran = true;
+        for (var i = 0; i < count; i++)
+        {
+            var context = ResilienceContextPool.Shared.Get();
+            var result = await breaker.ExecuteOutcomeAsync(static (_, o) => ValueTask.FromResult(Outcome.FromResult(o)), context, outcome);
+            ResilienceContextPool.Shared.Return(context);
+            ran &= result.Exception is null;
+        }
+
+        return ran;
+    }
+}

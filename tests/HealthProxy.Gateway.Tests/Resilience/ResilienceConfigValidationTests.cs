@@ -1,0 +1,65 @@
+using HealthProxy.Gateway.Configuration;
+using HealthProxy.Gateway.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+
+namespace HealthProxy.Gateway.Tests.Resilience;
+
+public class ResilienceConfigValidationTests
+{
+    private static readonly Dictionary<string, string?> Valid = new()
+    {
+        ["ReverseProxy:Routes:orders:ClusterId"] = "orders",
+        ["ReverseProxy:Routes:orders:Match:Path"] = "/orders/{**rest}",
+        ["ReverseProxy:Clusters:orders:Destinations:a:Address"] = "http://127.0.0.1:1/",
+    };
+
+    [Theory]
+    [InlineData("HealthProxy:OutlierDetection:ConsecutiveFailures", "1", "HealthProxy:OutlierDetection:ConsecutiveFailures must be between 2 and 1000")]
+    [InlineData("HealthProxy:OutlierDetection:FailureRatio", "1.5", "HealthProxy:OutlierDetection:FailureRatio must be above 0")]
+    [InlineData("HealthProxy:OutlierDetection:BreakDuration", "00:00:00.1", "HealthProxy:OutlierDetection:BreakDuration must be between")]
+    [InlineData("HealthProxy:OutlierDetection:MaxBreakDuration", "00:00:10", "HealthProxy:OutlierDetection:MaxBreakDuration must not be shorter than BreakDuration")]
+    [InlineData("HealthProxy:OutlierDetection:MaxEjectionPercent", "101", "HealthProxy:OutlierDetection:MaxEjectionPercent must be between 0 and 100")]
+    [InlineData("HealthProxy:OutlierDetection:FailureStatusCodes", "5xx", "HealthProxy:OutlierDetection:FailureStatusCodes must list codes or ranges")]
+    [InlineData("HealthProxy:Retries:BudgetRatio", "2", "HealthProxy:Retries:BudgetRatio must be between 0 and 1")]
+    [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.ConsecutiveFailures", "many", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.ConsecutiveFailures cannot be read (got 'many')")]
+    [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.MaxEjectionPercent", "-1", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.MaxEjectionPercent must be between 0 and 100")]
+    [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.BreakDurration", "00:00:10", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.BreakDurration is not a known setting")]
+    [InlineData("ReverseProxy:Clusters:orders:HttpRequest:ActivityTimeout", "00:00:00", "ReverseProxy:Clusters:orders:HttpRequest:ActivityTimeout must be positive")]
+    public async Task MapHealthProxy_BadResilienceSetting_StopsStartupNamingTheKey(string key, string value, string expected)
+    {
+        var settings = new Dictionary<string, string?>(Valid) { [key] = value };
+        await using var app = Build(settings);
+
+        var error = Assert.Throws<GatewayConfigurationException>(() => app.MapHealthProxy());
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MapHealthProxy_ValidOverrides_Starts()
+    {
+        var settings = new Dictionary<string, string?>(Valid)
+        {
+            ["HealthProxy:OutlierDetection:BreakDuration"] = "00:00:05",
+            ["ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.FailureRatio"] = "0.5",
+            ["ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.FailureStatusCodes"] = "502-504,429",
+            ["ReverseProxy:Clusters:orders:HttpRequest:ActivityTimeout"] = "00:00:02",
+        };
+        await using var app = Build(settings);
+        app.MapHealthProxy();
+        await app.StartAsync();
+        await app.StopAsync();
+    }
+
+    private static WebApplication Build(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddHealthProxy();
+        return builder.Build();
+    }
+}
