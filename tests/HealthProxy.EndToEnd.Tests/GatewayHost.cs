@@ -1,4 +1,7 @@
 using HealthProxy.Gateway.Hosting;
+using HealthProxy.Gateway.State;
+using HealthProxy.Health;
+using Microsoft.Extensions.DependencyInjection;
 using HealthProxy.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -43,6 +46,18 @@ public sealed class GatewayHost : IAsyncDisposable
     /// <summary>Waits until the gateway's startup probe passes (config loaded, first probes done).</summary>
     public async Task WaitStartedAsync() =>
         await Eventually.HoldsAsync(async () => (await Client.GetAsync("/health/startup")).IsSuccessStatusCode, "the gateway has started");
+
+    /// <summary>
+    /// Waits until the gateway judges each destination of <paramref name="clusterId"/> as given. On a busy
+    /// machine a first probe can time out, so tests that start from known states wait for them first.
+    /// </summary>
+    public async Task WaitForStatesAsync(string clusterId, params (string Destination, HealthState State)[] expected)
+    {
+        var store = App.Services.GetRequiredService<InstanceHealthStore>();
+        await Eventually.HoldsAsync(
+            () => expected.All(e => store.Get(clusterId, e.Destination)?.State == e.State),
+            "the gateway judged " + string.Join(", ", expected.Select(e => $"{e.Destination} {e.State}")));
+    }
 
     /// <summary>Sends <paramref name="count"/> requests and returns the instances that answered, in order.</summary>
     public async Task<List<string>> SendAsync(HttpMethod method, string path, int count)

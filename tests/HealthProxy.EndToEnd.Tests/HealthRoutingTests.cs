@@ -1,3 +1,4 @@
+using HealthProxy.Health;
 using HealthProxy.Testing;
 
 namespace HealthProxy.EndToEnd.Tests;
@@ -17,6 +18,7 @@ public sealed class HealthRoutingTests : IDisposable
         var unhealthy = Add("unhealthy", 500, "oops");
         await using var gateway = await GatewayHost.StartAsync(GatewaySettings.For(_backends));
         await gateway.WaitStartedAsync();
+        await gateway.WaitForStatesAsync(GatewaySettings.Cluster, ("healthy", HealthState.Healthy), ("degraded", HealthState.Degraded), ("starting", HealthState.Starting), ("draining", HealthState.Draining), ("unhealthy", HealthState.Unhealthy));
 
         var reads = await gateway.SendAsync(HttpMethod.Get, "/items", 40);
         var writes = await gateway.SendAsync(HttpMethod.Post, "/orders", 40);
@@ -40,6 +42,7 @@ public sealed class HealthRoutingTests : IDisposable
         var degraded = Add("b", 200, "{\"status\":\"degraded\"}");
         await using var gateway = await GatewayHost.StartAsync(GatewaySettings.For(_backends));
         await gateway.WaitStartedAsync();
+        await gateway.WaitForStatesAsync(GatewaySettings.Cluster, ("a", HealthState.Healthy), ("b", HealthState.Degraded));
 
         var searches = await gateway.SendAsync(HttpMethod.Post, "/search", 10);
 
@@ -55,6 +58,7 @@ public sealed class HealthRoutingTests : IDisposable
         Add("c", 503, "{\"status\":\"starting\"}");
         await using var gateway = await GatewayHost.StartAsync(GatewaySettings.For(_backends));
         await gateway.WaitStartedAsync();
+        await gateway.WaitForStatesAsync(GatewaySettings.Cluster, ("a", HealthState.Degraded), ("b", HealthState.Draining), ("c", HealthState.Starting));
 
         var writes = await gateway.SendAsync(HttpMethod.Put, "/orders/1", 9);
         var reads = await gateway.SendAsync(HttpMethod.Get, "/items", 6);
@@ -71,6 +75,7 @@ public sealed class HealthRoutingTests : IDisposable
         var b = Add("b");
         await using var gateway = await GatewayHost.StartAsync(GatewaySettings.For(_backends, TimeSpan.FromMilliseconds(200)));
         await gateway.WaitStartedAsync();
+        await gateway.WaitForStatesAsync(GatewaySettings.Cluster, ("a", HealthState.Healthy), ("b", HealthState.Healthy));
         Assert.Contains("b", await gateway.SendAsync(HttpMethod.Post, "/orders", 4));
 
         // Degraded: b keeps reads, loses writes as soon as one probe says so.
@@ -96,6 +101,7 @@ public sealed class HealthRoutingTests : IDisposable
         settings["HealthProxy:Probes:UnhealthyThreshold"] = "100";
         await using var gateway = await GatewayHost.StartAsync(settings);
         await gateway.WaitStartedAsync();
+        await gateway.WaitForStatesAsync(GatewaySettings.Cluster, ("a", HealthState.Healthy), ("b", HealthState.Healthy));
 
         b.SetHealth(503, "down");
         var probesBefore = b.ProbesReceived;
@@ -112,6 +118,7 @@ public sealed class HealthRoutingTests : IDisposable
         var unknown = Add("unknown", 200, "{\"status\":\"sideways\"}");
         await using var gateway = await GatewayHost.StartAsync(GatewaySettings.For(_backends));
         await gateway.WaitStartedAsync();
+        await gateway.WaitForStatesAsync(GatewaySettings.Cluster, ("huge", HealthState.Healthy), ("garbage", HealthState.Healthy), ("unknown", HealthState.Healthy));
 
         var writes = await gateway.SendAsync(HttpMethod.Post, "/orders", 9);
 
@@ -142,6 +149,7 @@ public sealed class HealthRoutingTests : IDisposable
         Add("c");
         await using var gateway = await GatewayHost.StartAsync(GatewaySettings.For(_backends));
         await gateway.WaitStartedAsync();
+        await gateway.WaitForStatesAsync(GatewaySettings.Cluster, ("a", HealthState.Healthy), ("b", HealthState.Draining), ("c", HealthState.Healthy));
 
         var live = await gateway.Client.GetAsync("/health/live");
         Assert.Equal(200, (int)live.StatusCode);

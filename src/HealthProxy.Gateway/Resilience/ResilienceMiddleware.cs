@@ -215,7 +215,7 @@ internal sealed partial class ResilienceMiddleware(
         Message = "Cluster {ClusterId}'s retry budget is spent; a retryable failure goes back to the client.")]
     private partial void LogBudgetExhausted(string clusterId);
 
-    [LoggerMessage(Level = LogLevel.Debug,
+    [LoggerMessage(EventId = GatewayEventIds.RequestRetried, Level = LogLevel.Debug,
         Message = "Retrying a request to {ClusterId}/{DestinationId} on {OtherDestinationId} ({Reason}).")]
     private partial void LogRetry(string clusterId, string destinationId, string otherDestinationId, string reason);
 }
