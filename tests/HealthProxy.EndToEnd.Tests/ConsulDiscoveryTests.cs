@@ -94,15 +94,20 @@ public sealed class ConsulDiscoveryTests : IAsyncLifetime
         await Eventually.HoldsAsync(async () => (await gateway.SendAsync(HttpMethod.Post, "/orders", 4)).Contains("b"), "Consul's passing b is routed again", TimeSpan.FromSeconds(30));
     }
 
-    [Fact]
-    public async Task ConsulAnswersGarbage_LastGoodSnapshotKeepsServing()
+    [Theory]
+    [InlineData(SimulatorFault.MalformedJson)]
+    [InlineData(SimulatorFault.OversizedBody)]
+    [InlineData(SimulatorFault.Forbidden)]
+    [InlineData(SimulatorFault.InternalError)]
+    [InlineData(SimulatorFault.MissingFields)]
+    public async Task ConsulAnswersBadly_LastGoodSnapshotKeepsServing(SimulatorFault fault)
     {
         Register("a");
         Register("b");
         await using var gateway = await GatewayHost.StartAsync(Settings());
         await gateway.WaitStartedAsync();
 
-        _consul.Fault = SimulatorFault.MalformedJson;
+        _consul.Fault = fault;
         var requestsBefore = _consul.Requests.Count;
         await Eventually.HoldsAsync(() => _consul.Requests.Count > requestsBefore + 1, "the gateway asked Consul again and got garbage");
         _consul.SetCheckStatus("check-b", "critical");
@@ -114,10 +119,27 @@ public sealed class ConsulDiscoveryTests : IAsyncLifetime
         await Eventually.HoldsAsync(async () => !(await gateway.SendAsync(HttpMethod.Get, "/items", 4)).Contains("b"), "the good answer after the garbage applied", TimeSpan.FromSeconds(30));
     }
 
+    [Fact]
+    public async Task ConsulIndexGoesBackwards_WatchResetsAndKeepsFollowing()
+    {
+        Register("a");
+        Register("b");
+        await using var gateway = await GatewayHost.StartAsync(Settings());
+        await gateway.WaitStartedAsync();
+        Assert.Contains("b", await gateway.SendAsync(HttpMethod.Post, "/orders", 4));
+
+        // A snapshot restore: the index drops below what the gateway last saw.
+        _consul.RewindIndex(1);
+        _consul.SetCheckStatus("check-b", "critical");
+
+        await Eventually.HoldsAsync(async () => !(await gateway.SendAsync(HttpMethod.Get, "/items", 4)).Contains("b"), "the change after the rewind applied", TimeSpan.FromSeconds(30));
+    }
+
     private Dictionary<string, string?> Settings() => new()
     {
         ["HealthProxy:Consul:Address"] = _consul.Address.ToString(),
         ["HealthProxy:Discovery:Wait"] = "00:00:02",
+        ["HealthProxy:Discovery:RetryMaxDelay"] = "00:00:01",
         ["HealthProxy:Discovery:FallbackProbeInterval"] = "00:00:00.200",
         ["HealthProxy:Discovery:FallbackProbePath"] = Backend.HealthPath,
         ["ReverseProxy:Routes:all:ClusterId"] = "orders",

@@ -172,6 +172,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IAsyncDisposable
             {
                 ServiceName = selection.Service,
                 Wait = _options.Wait,
+                RetryMaxDelay = _options.RetryMaxDelay,
                 Tags = selection.Tags.Length == 0 ? [] : selection.Tags.Split(','),
                 Filter = selection.Filter,
                 Datacenter = selection.Datacenter,

@@ -9,6 +9,9 @@ public sealed class DiscoveryOptions
     /// <summary>Blocking query wait. Default 5 minutes (Consul's default; it caps at 10).</summary>
     public TimeSpan Wait { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The longest wait between retries while Consul fails (backoff doubles from 1 s, with jitter). Default 30 s.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// With no successful answer from Consul for this long, the last snapshot is stale: its instances
     /// keep serving, Consul's states stop counting and the gateway's own probes decide. Default 30 s.
@@ -30,6 +33,11 @@ public sealed class DiscoveryOptions
         if (Wait <= TimeSpan.Zero || Wait > TimeSpan.FromMinutes(10))
         {
             yield return $"{SectionName}:{nameof(Wait)} must be positive and at most 10 minutes (got {Wait}).";
+        }
+
+        if (RetryMaxDelay < TimeSpan.FromSeconds(1))
+        {
+            yield return $"{SectionName}:{nameof(RetryMaxDelay)} must be at least 1 second (got {RetryMaxDelay}).";
         }
 
         if (StaleAfter <= TimeSpan.Zero)
