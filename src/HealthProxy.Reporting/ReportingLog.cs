@@ -61,8 +61,8 @@ internal static partial class ReportingLog
     public static partial void ConsulMaintenanceChanged(ILogger logger, string serviceId, bool enabled);
 
     [LoggerMessage(EventId = 1303, EventName = "ConsulPublishFailed", Level = LogLevel.Warning,
-        Message = "Publishing to Consul failed ({Kind}, {Failures} in a row); retrying in {DelayMs} ms, the service keeps serving")]
-    public static partial void ConsulPublishFailed(ILogger logger, ConsulErrorKind kind, int failures, double delayMs, Exception exception);
+        Message = "Publishing to Consul failed ({Kind}, {Failures} in a row): {Reason}; retrying in {DelayMs} ms, the service keeps serving")]
+    public static partial void ConsulPublishFailed(ILogger logger, ConsulErrorKind kind, int failures, string reason, long delayMs);
 
     [LoggerMessage(EventId = 1304, EventName = "ConsulPublishRecovered", Level = LogLevel.Information,
         Message = "Publishing to Consul works again after {Failures} failures")]
@@ -77,8 +77,8 @@ internal static partial class ReportingLog
     public static partial void ConsulDeregistered(ILogger logger, string serviceId);
 
     [LoggerMessage(EventId = 1307, EventName = "ConsulDeregisterFailed", Level = LogLevel.Warning,
-        Message = "Could not deregister {ServiceId} from Consul; its TTL check expires and Consul removes it later")]
-    public static partial void ConsulDeregisterFailed(ILogger logger, string serviceId, Exception exception);
+        Message = "Could not deregister {ServiceId} from Consul ({Reason}); its TTL check expires and Consul removes it later")]
+    public static partial void ConsulDeregisterFailed(ILogger logger, string serviceId, string reason);
 
     [LoggerMessage(EventId = 1308, EventName = "StatusForPublishingFailed", Level = LogLevel.Error,
         Message = "Reading the service status to publish threw; publishing unhealthy")]
@@ -87,4 +87,8 @@ internal static partial class ReportingLog
     [LoggerMessage(EventId = 1309, EventName = "ConsulNoPort", Level = LogLevel.Warning,
         Message = "No port configured for {ServiceName} and none found on the web server; registering without a port")]
     public static partial void ConsulNoPort(ILogger logger, string serviceName);
+
+    [LoggerMessage(EventId = 1310, EventName = "ConsulPublishThrew", Level = LogLevel.Error,
+        Message = "Publishing to Consul threw unexpectedly ({Failures} in a row); retrying in {DelayMs} ms, the service keeps serving")]
+    public static partial void ConsulPublishThrew(ILogger logger, int failures, long delayMs, Exception exception);
 }

@@ -102,7 +102,7 @@ internal sealed class ConsulPublisher : BackgroundService
         }
         catch (Exception ex) when (ex is ConsulException || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
-            ReportingLog.ConsulDeregisterFailed(_logger, serviceId, ex);
+            ReportingLog.ConsulDeregisterFailed(_logger, serviceId, ex.Message);
         }
     }
 
@@ -154,7 +154,17 @@ internal sealed class ConsulPublisher : BackgroundService
         {
             var failures = Interlocked.Increment(ref _failures);
             var delay = _schedule.NextRetry(failures);
-            ReportingLog.ConsulPublishFailed(_logger, (ex as ConsulException)?.Kind ?? ConsulErrorKind.Unexpected, failures, delay.TotalMilliseconds, ex);
+            var delayMs = (long)delay.TotalMilliseconds;
+            if (ex is ConsulException consul)
+            {
+                // Expected while Consul is away: one line each, no stack trace.
+                ReportingLog.ConsulPublishFailed(_logger, consul.Kind, failures, consul.Message, delayMs);
+            }
+            else
+            {
+                ReportingLog.ConsulPublishThrew(_logger, failures, delayMs, ex);
+            }
+
             return delay;
         }
     }
