@@ -2,6 +2,7 @@ using HealthProxy.Reporting;
 using HealthProxy.Reporting.Checks;
 using HealthProxy.Reporting.Endpoints;
 using HealthProxy.Reporting.Lifecycle;
+using HealthProxy.Reporting.Publishing;
 using Npgsql;
 using StackExchange.Redis;
 
@@ -33,6 +34,14 @@ foreach (var downstream in builder.Configuration.GetSection("Downstreams").GetCh
 {
     var uri = downstream.GetValue<Uri>("Uri") ?? throw new InvalidOperationException($"Downstreams:{downstream.Key}:Uri is required.");
     checks.AddDownstreamCheck(downstream.Key, uri, critical: downstream.GetValue("Critical", defaultValue: true));
+}
+
+// Published to Consul only when an agent is configured (HealthProxy:Consul:Address or CONSUL_HTTP_ADDR); options
+// under HealthProxy:Publishing (ServiceId, Address, Port, Tags, Meta, Category, Ttl, ...), validated at startup.
+if (!string.IsNullOrWhiteSpace(builder.Configuration["HealthProxy:Consul:Address"])
+    || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("CONSUL_HTTP_ADDR")))
+{
+    checks.PublishToConsul(builder.Configuration);
 }
 
 var app = builder.Build();
