@@ -1,6 +1,11 @@
 using HealthProxy.Gateway.Configuration;
 using HealthProxy.Gateway.Hosting;
 
+if (args is [HealthCheckCommand.Verb, ..])
+{
+    return await HealthCheckCommand.RunAsync(args, Console.Error);
+}
+
 try
 {
     var builder = WebApplication.CreateBuilder(args);

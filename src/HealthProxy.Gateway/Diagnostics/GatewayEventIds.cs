@@ -20,4 +20,5 @@ internal static class GatewayEventIds
     public const int OutlierReturned = 1303;
     public const int RetryBudgetExhausted = 1310;
     public const int RequestRetried = 1311;
+    public const int CascadingFailure = 1500;
 }

@@ -1,12 +1,21 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using HealthProxy.Health;
 
 namespace HealthProxy.Gateway.Diagnostics;
 
-/// <summary>The gateway's instruments (meter <see cref="MeterName"/>); names are dotted, tag names live in <see cref="GatewayTags"/>.</summary>
+/// <summary>
+/// The gateway's event-driven instruments (meter <see cref="MeterName"/>); names are dotted with units, tag
+/// names live in <see cref="GatewayTags"/>. The observable gauges over current state are in <see cref="HealthGauges"/>.
+/// </summary>
 internal sealed class GatewayMetrics
 {
     public const string MeterName = "HealthProxy.Gateway";
+
+    // Seconds; a proxy hop is milliseconds, a hung backend is its ActivityTimeout (default 100 s).
+    private static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 100];
+
+    private static readonly string[] StatusClasses = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"];
 
     private readonly Counter<long> _transitions;
     private readonly Counter<long> _fallbacks;
@@ -15,24 +24,35 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _ejectionsRefused;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _retriesRefused;
+    private readonly Histogram<double> _requestDuration;
+    private readonly Counter<long> _cascades;
+    private readonly Counter<long> _cascadeAffected;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(MeterName);
-        _transitions = meter.CreateCounter<long>("healthproxy.instance.transitions", "{transition}", "Instance state changes, by cluster and new state.");
-        _fallbacks = meter.CreateCounter<long>("healthproxy.routing.fallbacks", "{request}", "Requests routed to all instances because none was eligible.");
-        _probeDuration = meter.CreateHistogram<double>("healthproxy.probe.duration", "s", "Duration of active health probes, by cluster and result.");
-        _ejections = meter.CreateCounter<long>("healthproxy.outlier.ejections", "{ejection}", "Destinations ejected by their circuit breaker, by cluster.");
-        _ejectionsRefused = meter.CreateCounter<long>("healthproxy.outlier.ejections_refused", "{ejection}", "Breaker trips not turned into ejections because of the cluster's max ejection percent.");
-        _retries = meter.CreateCounter<long>("healthproxy.retries", "{retry}", "Requests retried on another destination, by cluster, request kind and reason.");
-        _retriesRefused = meter.CreateCounter<long>("healthproxy.retries.budget_exhausted", "{request}", "Retryable failures not retried because the cluster's retry budget was spent.");
+        Meter = meterFactory.Create(MeterName);
+        var advice = new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets };
+        _transitions = Meter.CreateCounter<long>("healthproxy.instance.transitions", "{transition}", "Instance state changes, by cluster and new state.");
+        _fallbacks = Meter.CreateCounter<long>("healthproxy.routing.fallbacks", "{request}", "Requests routed to all instances because none was eligible.");
+        _probeDuration = Meter.CreateHistogram("healthproxy.probe.duration", "s", "Duration of active health probes, by cluster and result.", tags: null, advice);
+        _ejections = Meter.CreateCounter<long>("healthproxy.outlier.ejections", "{ejection}", "Destinations ejected by their circuit breaker, by cluster.");
+        _ejectionsRefused = Meter.CreateCounter<long>("healthproxy.outlier.ejections_refused", "{ejection}", "Breaker trips not turned into ejections because of the cluster's max ejection percent.");
+        _retries = Meter.CreateCounter<long>("healthproxy.retries", "{retry}", "Requests retried on another destination, by cluster, request kind and reason.");
+        _retriesRefused = Meter.CreateCounter<long>("healthproxy.retries.budget_exhausted", "{request}", "Retryable failures not retried because the cluster's retry budget was spent.");
+        _requestDuration = Meter.CreateHistogram(
+            "healthproxy.request.duration", "s", "Proxied requests, by route, cluster, request kind and outcome (status class, error, canceled).", tags: null, advice);
+        _cascades = Meter.CreateCounter<long>("healthproxy.cascading_failures", "{event}", "Cascading failures detected, by root cluster.");
+        _cascadeAffected = Meter.CreateCounter<long>("healthproxy.cascading_failures.affected", "{service}", "Services affected by cascading failures, by root cluster.");
     }
+
+    /// <summary>The gateway's meter, for the observable instruments built beside this class.</summary>
+    public Meter Meter { get; }
 
     public void StateTransition(string clusterId, HealthState? state) =>
         _transitions.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.State, state?.ToWireName() ?? "unknown"));
 
     public void Fallback(string clusterId, RequestKind kind) =>
-        _fallbacks.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.RequestKind, kind == RequestKind.Read ? "read" : "write"));
+        _fallbacks.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.RequestKind, KindName(kind)));
 
     public void Probe(string clusterId, HealthState result, TimeSpan duration) =>
         _probeDuration.Record(duration.TotalSeconds, new(GatewayTags.Cluster, clusterId), new(GatewayTags.State, result.ToWireName()));
@@ -42,7 +62,47 @@ internal sealed class GatewayMetrics
     public void EjectionRefused(string clusterId) => _ejectionsRefused.Add(1, new KeyValuePair<string, object?>(GatewayTags.Cluster, clusterId));
 
     public void Retry(string clusterId, RequestKind kind, string reason) =>
-        _retries.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.RequestKind, kind == RequestKind.Read ? "read" : "write"), new(GatewayTags.Reason, reason));
+        _retries.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.RequestKind, KindName(kind)), new(GatewayTags.Reason, reason));
 
     public void RetryBudgetExhausted(string clusterId) => _retriesRefused.Add(1, new KeyValuePair<string, object?>(GatewayTags.Cluster, clusterId));
+
+    /// <summary>
+    /// One proxied request. On the request path: every tag value is a string the gateway already holds
+    /// (ids from config, constant names), and the <see cref="TagList"/> lives on the stack.
+    /// </summary>
+    public void Request(string routeId, string clusterId, RequestKind kind, string outcome, double seconds)
+    {
+        if (!_requestDuration.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList
+        {
+            { GatewayTags.Route, routeId },
+            { GatewayTags.Cluster, clusterId },
+            { GatewayTags.RequestKind, KindName(kind) },
+            { GatewayTags.Outcome, outcome },
+        };
+        _requestDuration.Record(seconds, in tags);
+    }
+
+    /// <summary>
+    /// A cascading failure: <paramref name="rootCluster"/> failing took <paramref name="affected"/> other
+    /// services down with it. For the views' dependency graph; pair it with <see cref="GatewayLog.CascadingFailure"/>.
+    /// </summary>
+    public void CascadingFailure(string rootCluster, int affected)
+    {
+        ArgumentNullException.ThrowIfNull(rootCluster);
+        ArgumentOutOfRangeException.ThrowIfNegative(affected);
+        var tag = new KeyValuePair<string, object?>(GatewayTags.Cluster, rootCluster);
+        _cascades.Add(1, tag);
+        _cascadeAffected.Add(affected, tag);
+    }
+
+    /// <summary>The outcome tag for a response status code (a constant string, never formatted).</summary>
+    public static string StatusClass(int statusCode) =>
+        statusCode is >= 100 and < 600 ? StatusClasses[statusCode / 100] : "error";
+
+    private static string KindName(RequestKind kind) => kind == RequestKind.Read ? "read" : "write";
 }

@@ -7,4 +7,25 @@ internal static class GatewayTags
     public const string State = "state";
     public const string RequestKind = "request_kind";
     public const string Reason = "reason";
+
+    /// <summary>A YARP route id (from config).</summary>
+    public const string Route = "route";
+
+    /// <summary>A forwarded request's outcome class: <c>1xx</c>..<c>5xx</c>, <c>error</c>, <c>canceled</c>.</summary>
+    public const string Outcome = "outcome";
+
+    /// <summary>A service: the cluster id for what the gateway computes, or the name the views publish under.</summary>
+    public const string Service = "service";
+
+    /// <summary>A dependency a service reports on (its status document's dependency name).</summary>
+    public const string Dependency = "dependency";
+
+    /// <summary>A service category (cluster metadata <c>HealthProxy.Category</c> or the views' category).</summary>
+    public const string Category = "category";
+
+    /// <summary><c>true</c> or <c>false</c>: whether losing it takes the product down.</summary>
+    public const string Critical = "critical";
+
+    /// <summary>A watched Consul service name.</summary>
+    public const string ConsulService = "consul_service";
 }

@@ -2,6 +2,7 @@ using HealthProxy.Consul;
 using HealthProxy.Consul.Discovery;
 using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.State;
+using HealthProxy.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -93,6 +94,46 @@ internal sealed partial class ConsulDiscovery : IHostedService, IAsyncDisposable
                     w.Watch.Status.IsReachable,
                     w.Stale,
                     w.Watch.Status.LastSuccess is { } success ? now - success : null))];
+            }
+        }
+    }
+
+    /// <summary>
+    /// The dependencies the instances of each watched service publish (worst state across instances), per
+    /// cluster routing to it; nothing for a stale snapshot, whose word no longer counts. For metrics.
+    /// </summary>
+    public IReadOnlyList<PublishedDependency> PublishedDependencies
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var result = new List<PublishedDependency>();
+                foreach (var watched in _watches.Values)
+                {
+                    if (watched.Last is null || watched.Stale || watched.Clusters.Count == 0)
+                    {
+                        continue;
+                    }
+
+                    var worst = new Dictionary<string, (HealthState State, bool Critical)>(StringComparer.Ordinal);
+                    foreach (var instance in watched.Last.Instances)
+                    {
+                        foreach (var (name, dependency) in instance.Dependencies)
+                        {
+                            worst[name] = worst.TryGetValue(name, out var seen)
+                                ? (seen.State.Worst(dependency.Status), seen.Critical || dependency.Critical)
+                                : (dependency.Status, dependency.Critical);
+                        }
+                    }
+
+                    foreach (var clusterId in watched.Clusters)
+                    {
+                        result.AddRange(worst.Select(pair => new PublishedDependency(clusterId, pair.Key, pair.Value.State, pair.Value.Critical)));
+                    }
+                }
+
+                return result;
             }
         }
     }

@@ -53,6 +53,7 @@ public static class HealthProxyHostingExtensions
         services.AddSingleton<IActiveHealthCheckMonitor>(sp => sp.GetRequiredService<ActiveProbeMonitor>());
 
         AddConsulDiscovery(services, builder.Configuration);
+        builder.AddGatewayMetrics();
 
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySection))
@@ -91,6 +92,7 @@ public static class HealthProxyHostingExtensions
             _ = app.Services.GetRequiredService<IOptions<ProbeOptions>>().Value;
             _ = app.Services.GetRequiredService<IOptions<DiscoveryOptions>>().Value;
             app.MapGatewayHealthEndpoints();
+            app.MapGatewayMetrics();
 
             // YARP loads and validates the configuration here, synchronously.
             app.MapReverseProxy(pipeline =>

@@ -1,0 +1,29 @@
+# HealthProxy gateway image. Build: docker build -t healthproxy .
+# Config: the repository's appsettings.json is /app/appsettings.json; mount another over it, or override any
+# key with environment variables (ReverseProxy__Clusters__catalog__Destinations__catalog-a__Address=...).
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+# Restore first, from the project files only, so the layer is reused until a dependency changes.
+COPY Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY src/HealthProxy.Health/HealthProxy.Health.csproj src/HealthProxy.Health/
+COPY src/HealthProxy.Consul/HealthProxy.Consul.csproj src/HealthProxy.Consul/
+COPY src/HealthProxy.Gateway/HealthProxy.Gateway.csproj src/HealthProxy.Gateway/
+RUN dotnet restore src/HealthProxy.Gateway/HealthProxy.Gateway.csproj
+COPY appsettings.json ./
+COPY src/ src/
+RUN dotnet publish src/HealthProxy.Gateway/HealthProxy.Gateway.csproj -c Release --no-restore -p:UseAppHost=false -o /app
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+WORKDIR /app
+COPY --from=build /app ./
+# Traffic on 8080; /metrics only on the management port 9464 (HealthProxy:Metrics:Port), kept internal.
+ENV ASPNETCORE_HTTP_PORTS=8080 \
+    HealthProxy__Metrics__Port=9464
+EXPOSE 8080 9464
+# The image's non-root user (uid 1654).
+USER $APP_UID
+# The image has no curl: the gateway checks its own /health/live on 127.0.0.1 and exits 0 or 1.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["dotnet", "HealthProxy.Gateway.dll", "healthcheck"]
+ENTRYPOINT ["dotnet", "HealthProxy.Gateway.dll"]

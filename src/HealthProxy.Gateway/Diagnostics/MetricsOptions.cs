@@ -1,0 +1,23 @@
+namespace HealthProxy.Gateway.Diagnostics;
+
+/// <summary>Where the Prometheus scrape endpoint is served (section <see cref="SectionName"/>).</summary>
+public sealed class MetricsOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "HealthProxy:Metrics";
+
+    /// <summary>Whether <see cref="Path"/> is served at all. Default true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The scrape path. Default <c>/metrics</c>.</summary>
+    public string Path { get; set; } = "/metrics";
+
+    /// <summary>
+    /// A separate management port. Default none: the scrape path is served on the main port. When set, the
+    /// gateway also listens on it, serves the scrape path only there, and answers 404 to anything else on it.
+    /// </summary>
+    public int? Port { get; set; }
+
+    /// <summary>The address the management port binds to. Default <c>*</c> (every interface, as in a pod).</summary>
+    public string Host { get; set; } = "*";
+}

@@ -1,0 +1,93 @@
+using HealthProxy.Testing;
+
+namespace HealthProxy.EndToEnd.Tests.Observability;
+
+/// <summary>A real Prometheus scrapes a real gateway's management port; health series follow the backends.</summary>
+[Collection(SerialObservability.Name)]
+public sealed class PrometheusScrapeTests : IDisposable
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+    private readonly List<Backend> _backends = [];
+
+    [Fact]
+    public async Task Scrape_BackendTurnsUnhealthy_HealthSeriesFollow()
+    {
+        _backends.AddRange([Backend.Start("a"), Backend.Start("b"), Backend.Start("c")]);
+        var metricsPort = Tooling.FreePort();
+        var settings = GatewaySettings.For(_backends);
+        settings["HealthProxy:Metrics:Port"] = metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["HealthProxy:Metrics:Host"] = "127.0.0.1";
+        settings[$"ReverseProxy:Clusters:{GatewaySettings.Cluster}:Metadata:HealthProxy.Critical"] = "true";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await gateway.WaitStartedAsync();
+        Assert.Equal(["a", "b", "c"], (await gateway.SendAsync(HttpMethod.Get, "/items", 3)).Order());
+        await using var prometheus = PrometheusServer.Start($"127.0.0.1:{metricsPort}", Tooling.RepoPath("config", "alerts.yml"));
+
+        await Eventually.HoldsAsync(async () => await prometheus.TargetHealthAsync() == "up", "Prometheus reports the gateway target up", Deadline);
+        Assert.Contains("HealthProxyCriticalServiceUnhealthy", await prometheus.AlertRuleNamesAsync());
+        await WaitForAsync(prometheus, "healthproxy_instances{cluster=\"svc\",state=\"healthy\"}", 3);
+        await WaitForAsync(prometheus, "healthproxy_service_health{service=\"svc\",critical=\"true\"}", 1);
+        await WaitForAsync(prometheus, "sum(healthproxy_request_duration_seconds_count{cluster=\"svc\",route=\"all\",request_kind=\"read\",outcome=\"2xx\"})", 3);
+
+        // One of three down: degraded (still serving), and the degraded clock runs.
+        _backends[2].SetState("unhealthy", 503);
+        await WaitForAsync(prometheus, "healthproxy_instances{cluster=\"svc\",state=\"unhealthy\"}", 1);
+        await WaitForAsync(prometheus, "healthproxy_instances{cluster=\"svc\",state=\"healthy\"}", 2);
+        await Eventually.HoldsAsync(
+            async () => await prometheus.QueryAsync("healthproxy_service_degraded_time_seconds_total{service=\"svc\"}") > 0, "degraded time is counted", Deadline);
+
+        // Two of three down: the service cannot serve.
+        _backends[1].SetState("unhealthy", 503);
+        await WaitForAsync(prometheus, "healthproxy_service_health{service=\"svc\"}", 0);
+        await WaitForAsync(prometheus, "sum(healthproxy_instance_transitions_total{cluster=\"svc\",state=\"unhealthy\"})", 2);
+    }
+
+    [Fact]
+    public async Task ManagementPort_Set_MetricsOnlyThereAndNothingElseThere()
+    {
+        _backends.Add(Backend.Start("a"));
+        var metricsPort = Tooling.FreePort();
+        var settings = GatewaySettings.For(_backends);
+        settings["HealthProxy:Metrics:Port"] = metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["HealthProxy:Metrics:Host"] = "127.0.0.1";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await gateway.WaitStartedAsync();
+        using var management = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
+
+        var scrape = await management.GetStringAsync("/metrics");
+        using var onMainPort = await gateway.Client.GetAsync("/metrics");
+        using var healthOnManagement = await management.GetAsync("/health/live");
+        using var proxyOnManagement = await management.GetAsync("/items");
+
+        Assert.Contains("healthproxy_instances{", scrape, StringComparison.Ordinal);
+        Assert.Contains("http_server_request_duration_seconds", scrape, StringComparison.Ordinal);
+        Assert.DoesNotContain("healthproxy_", await onMainPort.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, healthOnManagement.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, proxyOnManagement.StatusCode);
+        Assert.DoesNotContain(_backends[0].Server.LogEntries, e => e.RequestMessage.Path == "/items");
+    }
+
+    [Fact]
+    public async Task MetricsPath_NoManagementPort_ServedOnMainPortBeforeTheProxy()
+    {
+        _backends.Add(Backend.Start("a"));
+        await using var gateway = await GatewayHost.StartAsync(GatewaySettings.For(_backends));
+        await gateway.WaitStartedAsync();
+
+        var scrape = await gateway.Client.GetStringAsync("/metrics");
+
+        Assert.Contains("healthproxy_service_health{", scrape, StringComparison.Ordinal);
+        Assert.Equal(0, _backends[0].Received("GET"));
+    }
+
+    public void Dispose()
+    {
+        foreach (var backend in _backends)
+        {
+            backend.Dispose();
+        }
+    }
+
+    private static Task WaitForAsync(PrometheusServer prometheus, string promql, double expected) =>
+        Eventually.HoldsAsync(async () => await prometheus.QueryAsync(promql) == expected, $"Prometheus answers {expected} for {promql}", Deadline);
+}
