@@ -54,7 +54,10 @@ public sealed class GatewayMetricsTests : IDisposable
             _metrics.Request("catalog", "catalog", RequestKind.Read, GatewayMetrics.StatusClass(200 + (i % 400)), 0.001);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Per request, not in total: tiered JIT may allocate a few one-off bytes on this thread while it
+        // swaps in optimised code, which is not a per-request cost.
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated / 10_000 == 0, $"{allocated} bytes over 10,000 requests: something allocates per request.");
     }
 
     [Theory]
