@@ -19,4 +19,5 @@ internal static class GatewayEventIds
     public const int OutlierTrialDue = 1302;
     public const int OutlierReturned = 1303;
     public const int RetryBudgetExhausted = 1310;
+    public const int CascadingFailure = 1500;
 }

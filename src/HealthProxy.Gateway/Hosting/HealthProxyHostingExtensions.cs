@@ -7,6 +7,7 @@ using HealthProxy.Gateway.Health;
 using HealthProxy.Gateway.Resilience;
 using HealthProxy.Gateway.Routing;
 using HealthProxy.Gateway.State;
+using HealthProxy.Gateway.Views;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -53,6 +54,7 @@ public static class HealthProxyHostingExtensions
         services.AddSingleton<IActiveHealthCheckMonitor>(sp => sp.GetRequiredService<ActiveProbeMonitor>());
 
         AddConsulDiscovery(services, builder.Configuration);
+        builder.AddHealthProxyViews();
 
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySection))
@@ -90,6 +92,7 @@ public static class HealthProxyHostingExtensions
             // Our own options first, so their problems are reported as plainly as YARP's.
             _ = app.Services.GetRequiredService<IOptions<ProbeOptions>>().Value;
             _ = app.Services.GetRequiredService<IOptions<DiscoveryOptions>>().Value;
+            app.MapHealthProxyViews();
             app.MapGatewayHealthEndpoints();
 
             // YARP loads and validates the configuration here, synchronously.
