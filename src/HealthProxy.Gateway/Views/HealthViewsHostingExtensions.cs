@@ -70,19 +70,27 @@ internal static class HealthViewsHostingExtensions
         var access = app.Services.GetRequiredService<HealthEndpointAccess>();
         _ = app.Services.GetRequiredService<HealthViews>();
 
+        // With no known proxy at all the middleware would believe every peer, so it runs only when some are configured;
+        // and ASP.NET Core's default trust of loopback is dropped: only the configured proxies may speak for a caller.
+        var trusted = NetworkList.Parse(security.TrustedProxies);
         var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor, ForwardLimit = null };
-
-        // ASP.NET Core trusts loopback by default; only the configured proxies may speak for a caller.
         forwarded.KnownProxies.Clear();
         forwarded.KnownIPNetworks.Clear();
-        foreach (var network in NetworkList.Parse(security.TrustedProxies).Networks)
+#pragma warning disable ASPDEPR005 // The obsolete list is still consulted and holds loopback by default.
+        forwarded.KnownNetworks.Clear();
+#pragma warning restore ASPDEPR005
+        foreach (var network in trusted.Networks)
         {
             forwarded.KnownIPNetworks.Add(network);
         }
 
         app.UseWhen(IsHealthRequest, health =>
         {
-            health.UseForwardedHeaders(forwarded);
+            if (!trusted.IsEmpty)
+            {
+                health.UseForwardedHeaders(forwarded);
+            }
+
             health.Use(async (context, next) =>
             {
                 // gRPC callers are refused by the service itself, with a gRPC status.
