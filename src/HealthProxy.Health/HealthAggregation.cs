@@ -57,4 +57,32 @@ public static class HealthAggregation
 
         return Group(healthy, total);
     }
+
+    /// <summary>
+    /// Judges a group of <em>services</em> (a category, the whole system) by the same rule, one level up:
+    /// every member fully healthy -> healthy; more than half still serving (healthy or degraded, i.e.
+    /// each with a healthy majority of instances) -> degraded; otherwise unhealthy; no members -> unknown.
+    /// </summary>
+    /// <remarks>
+    /// A degraded service counts as serving rather than as failed, so one instance of three going
+    /// down makes a one-service system degraded, not unhealthy: the group is as bad as the share of
+    /// its services that can no longer serve, which is what a caller of the whole system feels.
+    /// </remarks>
+    public static AggregateHealth GroupServices(int healthy, int serving, int total)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(healthy);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(healthy, serving);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(serving, total);
+        if (total == 0)
+        {
+            return AggregateHealth.Unknown;
+        }
+
+        if (healthy == total)
+        {
+            return AggregateHealth.Healthy;
+        }
+
+        return serving * 2 > total ? AggregateHealth.Degraded : AggregateHealth.Unhealthy;
+    }
 }

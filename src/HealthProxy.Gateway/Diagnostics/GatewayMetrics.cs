@@ -89,7 +89,7 @@ internal sealed class GatewayMetrics
 
     /// <summary>
     /// A cascading failure: <paramref name="rootCluster"/> failing took <paramref name="affected"/> other
-    /// services down with it. For the views' dependency graph; pair it with <see cref="GatewayLog.CascadingFailure"/>.
+    /// services down with it. For the views' dependency graph; the views log the event (id 1500) beside it.
     /// </summary>
     public void CascadingFailure(string rootCluster, int affected)
     {

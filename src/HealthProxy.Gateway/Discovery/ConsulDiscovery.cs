@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using HealthProxy.Consul;
 using HealthProxy.Consul.Discovery;
 using HealthProxy.Gateway.Diagnostics;
@@ -37,6 +38,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly DateTimeOffset _created;
     private IConsulClient? _client;
+    private volatile ImmutableDictionary<string, PublishedService> _published = ImmutableDictionary.Create<string, PublishedService>(StringComparer.Ordinal);
     private ITimer? _staleTimer;
 
     public ConsulDiscovery(
@@ -139,6 +141,18 @@ internal sealed partial class ConsulDiscovery : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
+    /// Raised with a cluster id when what its service publishes (category, dependencies) changed; on
+    /// the watch's reader task, outside any lock here.
+    /// </summary>
+    public event Action<string>? PublishedChanged;
+
+    /// <summary>
+    /// What each Consul cluster's service publishes, by cluster id: read without a lock (an immutable
+    /// map swapped whole), so callers holding other locks may read it.
+    /// </summary>
+    public IReadOnlyDictionary<string, PublishedService> Published => _published;
+
+    /// <summary>
     /// Called by the config filter on every load: makes sure the service is watched, remembers that
     /// <paramref name="clusterId"/> routes to it, and returns what the cluster should route to now.
     /// </summary>
@@ -162,6 +176,11 @@ internal sealed partial class ConsulDiscovery : IHostedService, IAsyncDisposable
             if (watched.Clusters.Add(clusterId) && watched.Last is not null && !watched.Stale)
             {
                 ReportStates_NeedsLock(clusterId, watched.Last.Instances, previous: []);
+            }
+
+            if (watched.Last is not null)
+            {
+                SetPublished_NeedsLock(clusterId, watched.Last);
             }
 
             return new ServiceView(watched.Destinations, watched.Stale);
@@ -246,6 +265,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IAsyncDisposable
     private void OnSnapshot(Watched watched, ConsulServiceSnapshot snapshot)
     {
         bool reload;
+        List<string> publishedChanged = [];
         lock (_lock)
         {
             var previous = watched.Last?.Instances ?? [];
@@ -264,13 +284,36 @@ internal sealed partial class ConsulDiscovery : IHostedService, IAsyncDisposable
             foreach (var clusterId in watched.Clusters)
             {
                 ReportStates_NeedsLock(clusterId, snapshot.Instances, previous);
+                if (SetPublished_NeedsLock(clusterId, snapshot))
+                {
+                    publishedChanged.Add(clusterId);
+                }
             }
+        }
+
+        foreach (var clusterId in publishedChanged)
+        {
+            PublishedChanged?.Invoke(clusterId);
         }
 
         if (reload)
         {
             _reload.Reload();
         }
+    }
+
+    private bool SetPublished_NeedsLock(string clusterId, ConsulServiceSnapshot snapshot)
+    {
+        var dependencies = new SortedSet<string>(snapshot.Instances.SelectMany(i => i.Dependencies.Keys), StringComparer.Ordinal);
+        var category = snapshot.Instances.Select(i => i.Category).FirstOrDefault(c => !string.IsNullOrWhiteSpace(c));
+        if (_published.TryGetValue(clusterId, out var old)
+            && old.ServiceName == snapshot.ServiceName && old.Category == category && old.Dependencies.SequenceEqual(dependencies))
+        {
+            return false;
+        }
+
+        _published = _published.SetItem(clusterId, new PublishedService(snapshot.ServiceName, category, dependencies));
+        return true;
     }
 
     private void CheckStaleness()

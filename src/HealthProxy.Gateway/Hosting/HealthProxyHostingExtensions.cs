@@ -7,6 +7,7 @@ using HealthProxy.Gateway.Health;
 using HealthProxy.Gateway.Resilience;
 using HealthProxy.Gateway.Routing;
 using HealthProxy.Gateway.State;
+using HealthProxy.Gateway.Views;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,6 +55,7 @@ public static class HealthProxyHostingExtensions
 
         AddConsulDiscovery(services, builder.Configuration);
         builder.AddGatewayMetrics();
+        builder.AddHealthProxyViews();
 
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySection))
@@ -91,6 +93,7 @@ public static class HealthProxyHostingExtensions
             // Our own options first, so their problems are reported as plainly as YARP's.
             _ = app.Services.GetRequiredService<IOptions<ProbeOptions>>().Value;
             _ = app.Services.GetRequiredService<IOptions<DiscoveryOptions>>().Value;
+            app.MapHealthProxyViews();
             app.MapGatewayHealthEndpoints();
             app.MapGatewayMetrics();
 

@@ -1,0 +1,54 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace HealthProxy.Gateway.Views;
+
+/// <summary>
+/// The two locks on the health endpoints: the network allowlist (every health endpoint, HTTP and gRPC)
+/// and the bearer token of <c>/health/detailed</c>.
+/// </summary>
+/// <remarks>
+/// The token is compared as SHA-256 hashes with <see cref="CryptographicOperations.FixedTimeEquals"/>:
+/// both sides are 32 bytes whatever was sent, so neither the content nor the length of the real token
+/// leaks through timing. The caller's address is the connection's, after ASP.NET Core's forwarded
+/// headers middleware has believed <c>X-Forwarded-For</c> from trusted proxies only.
+/// </remarks>
+internal sealed class HealthEndpointAccess
+{
+    private const string BearerPrefix = "Bearer ";
+    private readonly byte[]? _tokenHash;
+    private readonly NetworkList _allowed;
+
+    public HealthEndpointAccess(IOptions<HealthSecurityOptions> options)
+    {
+        var value = options.Value;
+        var token = string.IsNullOrEmpty(value.DetailedToken)
+            ? Environment.GetEnvironmentVariable(HealthSecurityOptions.DetailedTokenEnvironmentVariable)
+            : value.DetailedToken;
+        _tokenHash = string.IsNullOrEmpty(token) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(token));
+        _allowed = NetworkList.Parse(value.AllowedNetworks);
+    }
+
+    /// <summary>Whether a detailed token is configured (otherwise the detailed view is disabled).</summary>
+    public bool DetailedEnabled => _tokenHash is not null;
+
+    /// <summary>Whether the caller's address is allowed (always, when no allowlist is configured).</summary>
+    public bool IsAllowed(HttpContext context) => _allowed.IsEmpty || _allowed.Contains(context.Connection.RemoteIpAddress);
+
+    /// <summary>Whether the request carries the detailed token.</summary>
+    public bool HasDetailedToken(HttpRequest request)
+    {
+        if (_tokenHash is null)
+        {
+            return false;
+        }
+
+        var header = request.Headers.Authorization.ToString();
+        var presented = header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase) ? header[BearerPrefix.Length..].Trim() : string.Empty;
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(presented), hash);
+        return CryptographicOperations.FixedTimeEquals(hash, _tokenHash) && presented.Length > 0;
+    }
+}
