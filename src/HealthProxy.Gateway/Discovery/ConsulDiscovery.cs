@@ -29,6 +29,10 @@ internal sealed partial class ConsulDiscovery : IHostedService, IAsyncDisposable
 
     private readonly Lock _lock = new();
     private readonly Dictionary<ServiceSelection, Watched> _watches = [];
+
+    // Which watch each cluster is bound to: a reload binds every cluster, so finding its previous
+    // binding must not scan every watch (that made one reload O(services^2) at 1,000 services).
+    private readonly Dictionary<string, Watched> _bindings = new(StringComparer.Ordinal);
     private readonly IServiceProvider _services;
     private readonly InstanceHealthStore _store;
     private readonly ConfigReloadSignal _reload;
@@ -160,18 +164,17 @@ internal sealed partial class ConsulDiscovery : IHostedService, IAsyncDisposable
     {
         lock (_lock)
         {
-            foreach (var other in _watches.Values)
+            if (_bindings.TryGetValue(clusterId, out var bound) && bound.Selection != selection)
             {
-                if (other.Selection != selection)
-                {
-                    other.Clusters.Remove(clusterId);
-                }
+                bound.Clusters.Remove(clusterId);
             }
 
             if (!_watches.TryGetValue(selection, out var watched))
             {
                 watched = StartWatch_NeedsLock(selection);
             }
+
+            _bindings[clusterId] = watched;
 
             if (watched.Clusters.Add(clusterId) && watched.Last is not null && !watched.Stale)
             {

@@ -1,0 +1,14 @@
+using HealthProxy.Bench;
+
+return args.FirstOrDefault() switch
+{
+    "alloc" => RoutingAllocation.Run(args.Skip(1).ToArray()),
+    "scale" => await ScaleBench.RunAsync(args.Skip(1).ToArray()),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: HealthProxy.Bench alloc [iterations] | scale [services] [instances] [backend-port]");
+    return 2;
+}

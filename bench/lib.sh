@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Shared helpers for bench/*.sh (sourced, not run). The caller sets: repo, out, tmp; and uses
+# pids+=(...) for every process it starts, which cleanup stops on exit.
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+host_line() { echo "host: nproc $(nproc); load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
+pids=()
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$tmp"
+  exit "$status"
+}
+install_traps() { trap cleanup EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; }
+
+need_packages() {  # apt packages whose command is missing: need_packages cmd:pkg ...
+  local need=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || need+=("${pair#*:}")
+  done
+  [ ${#need[@]} -eq 0 ] && return 0
+  log "installing ${need[*]}"
+  local sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  if command -v systemctl >/dev/null 2>&1; then
+    for s in nginx haproxy; do systemctl is-active --quiet "$s" 2>/dev/null && "${sudo[@]}" systemctl stop "$s" || true; done
+  fi
+}
+
+taken=" "
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$(( (RANDOM % 30000) + 20000 ))
+    case "$taken" in *" $port "*) continue ;; esac
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then taken+="$port "; echo "$port"; return 0; fi
+  done
+  log "no free port found"; return 1
+}
+
+publish() {  # publish <csproj> <name> -> $build/app/<name>
+  dotnet publish "$1" -c Release --artifacts-path "$build" -o "$build/app/$2" -nologo -v quiet >"$out/build-$2.log" 2>&1 \
+    || { cat "$out/build-$2.log" >&2; exit 1; }
+}
+
+# nginx_conf <dir> <server blocks...>: a foreground nginx, one worker, everything under <dir>.
+nginx_conf() {
+  local dir=$1; shift
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 120s;
+  $*
+}
+CONF
+}
+start_nginx() {  # start_nginx <dir> <logname>
+  "${NGINX:-/usr/sbin/nginx}" -p "$1" -e "$1/error.log" -c "$1/nginx.conf" >"$out/$2.log" 2>&1 &
+  pids+=($!)
+}
+
+wait_for() {  # name url [expected body]
+  local name=$1 target=$2 expect=${3:-} deadline=$((SECONDS + ${READY_TIMEOUT_S:-90})) body pid
+  while [ $SECONDS -lt $deadline ]; do
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { log "a process exited early; see $out/*.log"; exit 1; }; done
+    if body=$(curl -fsS --max-time 2 "$target" 2>/dev/null) && { [ -z "$expect" ] || [ "$body" = "$expect" ]; }; then return 0; fi
+    sleep 0.2
+  done
+  log "$name not ready at $target after ${READY_TIMEOUT_S:-90}s; see $out/*.log"; exit 1
+}
+
+to_ms() {  # wrk duration (123.45us | 1.23ms | 1.02s | 1.00m) -> milliseconds
+  awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+    printf "%.3f", n }'
+}
+ticks_per_s=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # user + system, in clock ticks
