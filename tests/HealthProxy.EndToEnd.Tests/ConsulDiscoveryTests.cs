@@ -135,6 +135,68 @@ public sealed class ConsulDiscoveryTests : IAsyncLifetime
         await Eventually.HoldsAsync(async () => !(await gateway.SendAsync(HttpMethod.Get, "/items", 4)).Contains("b"), "the change after the rewind applied", TimeSpan.FromSeconds(30));
     }
 
+    [Fact]
+    public async Task PublishedDependencies_BuildTheGraph_AndAFailureShowsItsBlastRadius()
+    {
+        const string token = "views-token";
+        _backends["payment"] = Backend.Start("payment");
+        _backends["checkout"] = Backend.Start("checkout");
+        _consul.RegisterService(new SimulatedService
+        {
+            Name = "payment",
+            ID = "payment-1",
+            Address = "127.0.0.1",
+            Port = new Uri(_backends["payment"].Url).Port,
+            Checks = [new SimulatedCheck { CheckID = "check-payment", Status = "passing" }],
+        });
+        _consul.RegisterService(new SimulatedService
+        {
+            Name = "checkout",
+            ID = "checkout-1",
+            Address = "127.0.0.1",
+            Port = new Uri(_backends["checkout"].Url).Port,
+            Checks =
+            [
+                new SimulatedCheck
+                {
+                    CheckID = "check-checkout",
+                    Status = "passing",
+                    Output = "{\"status\":\"healthy\",\"dependencies\":{\"payment\":{\"status\":\"healthy\",\"critical\":true},\"postgres\":{\"status\":\"healthy\",\"critical\":true}}}",
+                },
+            ],
+        });
+        var settings = Settings();
+        settings.Remove("ReverseProxy:Clusters:orders:Metadata:consul.service");
+        settings.Remove("ReverseProxy:Clusters:orders:LoadBalancingPolicy");
+        settings["ReverseProxy:Routes:all:ClusterId"] = "checkout";
+        settings["ReverseProxy:Clusters:checkout:Metadata:consul.service"] = "checkout";
+        settings["ReverseProxy:Clusters:payment:Metadata:consul.service"] = "payment";
+        settings["HealthProxy:Security:DetailedToken"] = token;
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await gateway.WaitStartedAsync();
+
+        async Task<System.Text.Json.JsonElement> DetailedAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/health/detailed");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            using var response = await gateway.Client.SendAsync(request);
+            return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+        }
+
+        // checkout publishes that it depends on payment (a cluster) and postgres (not one: left out).
+        await Eventually.HoldsAsync(
+            async () => (await DetailedAsync()).GetProperty("graph").TryGetProperty("checkout", out var edges)
+                && edges.EnumerateArray().Select(e => e.GetString()).SequenceEqual(["payment"]),
+            "the published dependency reached the graph");
+
+        _consul.SetCheckStatus("check-payment", "critical");
+
+        await Eventually.HoldsAsync(async () => (await DetailedAsync()).GetProperty("cascades").GetArrayLength() == 1, "payment's failure shows as a cascade");
+        var cascade = (await DetailedAsync()).GetProperty("cascades")[0];
+        Assert.Equal("payment", cascade.GetProperty("root").GetString());
+        Assert.Equal(["checkout"], cascade.GetProperty("affected").EnumerateArray().Select(a => a.GetString()));
+    }
+
     private Dictionary<string, string?> Settings() => new()
     {
         ["HealthProxy:Consul:Address"] = _consul.Address.ToString(),
