@@ -169,11 +169,13 @@ internal static class ProbeStorm
 
             var cpuStartup = CpuSeconds(gateway.Id);
             var connectionsStartup = s_connections.Count;
+            var threadsStart = ThreadCpu(gateway.Id);
             var countStartup = Volatile.Read(ref s_count);
             var loadStart = RoutingAllocation.LoadAverage();
             await Task.Delay(TimeSpan.FromSeconds(duration));
             var steadyEnd = Stopwatch.GetTimestamp();
             var cpuEnd = CpuSeconds(gateway.Id);
+            var threadsEnd = ThreadCpu(gateway.Id);
             var total = Math.Min(Volatile.Read(ref s_count), s_arrivals.Length);
             var stamps = s_arrivals.AsSpan(0, total).ToArray();
             Array.Sort(stamps);
@@ -189,6 +191,8 @@ internal static class ProbeStorm
             var steadyCpu = cpuEnd - cpuStartup;
             Print($"(b) steady {duration} s", stamps, startupDone, steadyEnd, steadyCpu, Ms(steadyEnd - startupDone) / 1000.0);
             Console.WriteLine($"backend connections used: {connectionsStartup} by /health/startup 200, {s_connections.Count - connectionsStartup} more during steady state");
+            var byName = threadsEnd.Select(t => (t.Key, Ticks: t.Value - threadsStart.GetValueOrDefault(t.Key))).OrderByDescending(t => t.Ticks).Take(6);
+            Console.WriteLine($"gateway CPU in steady state by thread name (s): {string.Join(", ", byName.Select(t => $"{t.Key} {t.Ticks / 100.0:F2}"))}");
             Console.WriteLine($"load average at steady start {loadStart}, at end {RoutingAllocation.LoadAverage()}; expected steady mean {clusters * dests / ParseSeconds(interval) * WindowMs / 1000.0:F1} probes/window");
             return 0;
         }
@@ -259,6 +263,29 @@ internal static class ProbeStorm
         var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         var ticks = long.Parse(rest[11], CultureInfo.InvariantCulture) + long.Parse(rest[12], CultureInfo.InvariantCulture);
         return ticks / 100.0; // CLK_TCK is 100 on Linux
+    }
+
+    /// <summary>user + system CPU ticks per thread name (threads of one name summed).</summary>
+    private static Dictionary<string, long> ThreadCpu(int pid)
+    {
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var dir in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var name = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
+                var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var ticks = long.Parse(rest[11], CultureInfo.InvariantCulture) + long.Parse(rest[12], CultureInfo.InvariantCulture);
+                result[name] = result.GetValueOrDefault(name) + ticks;
+            }
+            catch (IOException)
+            {
+                // The thread ended.
+            }
+        }
+
+        return result;
     }
 
     private static int FreePort()
