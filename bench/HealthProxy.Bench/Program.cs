@@ -4,11 +4,13 @@ return args.FirstOrDefault() switch
 {
     "alloc" => RoutingAllocation.Run(args.Skip(1).ToArray()),
     "scale" => await ScaleBench.RunAsync(args.Skip(1).ToArray()),
+    "reconcile" => ProbeReconcile.Run(args.Skip(1).ToArray()),
+    "probes" => await ProbeStorm.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: HealthProxy.Bench alloc [iterations] | scale [services] [instances] [backend-port]");
+    Console.Error.WriteLine("usage: HealthProxy.Bench alloc [iterations] | scale [services] [instances] [backend-port] | probes <gateway.dll> <work-dir> | reconcile [clusters] [destinations]");
     return 2;
 }

@@ -31,6 +31,13 @@ public sealed class ProbeOptions
     /// <summary>Probe bodies longer than this are not read; the status code alone decides. Default 16 KiB.</summary>
     public int MaxBodyBytes { get; set; } = 16 * 1024;
 
+    /// <summary>
+    /// At most this many probes in flight during the first round (the one <c>/health/startup</c> waits
+    /// for), so a gateway with thousands of destinations does not open thousands of connections and
+    /// send thousands of requests in one burst at startup. Default 64; 1 to 10000.
+    /// </summary>
+    public int InitialConcurrency { get; set; } = 64;
+
     /// <summary>Every problem with these options, each naming its key.</summary>
     public IEnumerable<string> Validate()
     {
@@ -62,6 +69,11 @@ public sealed class ProbeOptions
         if (!(Jitter >= 0.0 && Jitter < 1.0))
         {
             yield return $"{SectionName}:{nameof(Jitter)} must be at least 0 and below 1 (got {Jitter}).";
+        }
+
+        if (InitialConcurrency is < 1 or > 10000)
+        {
+            yield return $"{SectionName}:{nameof(InitialConcurrency)} must be between 1 and 10000 (got {InitialConcurrency}).";
         }
 
         if (MaxBodyBytes is < 16 or > 1024 * 1024)

@@ -24,6 +24,10 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ClusterState> _clusters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Cluster, string Destination), DestinationProber> _probers = new();
+
+    // The probers of each cluster (guarded by _lock), so a cluster change touches only its own
+    // destinations instead of scanning every prober (O(clusters x destinations) at startup).
+    private readonly Dictionary<string, Dictionary<string, DestinationProber>> _byCluster = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly IProbingRequestFactory _requestFactory;
     private readonly InstanceHealthStore _store;
@@ -72,7 +76,7 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
                 first = [.. _probers.Values];
             }
 
-            await Task.WhenAll(first.Select(p => p.ProbeOnceAsync())).ConfigureAwait(false);
+            await ProbeAllAsync(first, _options.InitialConcurrency).ConfigureAwait(false);
             LogRoundCompleted(first.Count);
         }
         finally
@@ -85,6 +89,37 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
                 {
                     prober.Start(spreadFirstWait: true);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Probes each prober once, at most <paramref name="concurrency"/> at a time: that many workers
+    /// take the next prober from a shared index until none is left. Completes when all have answered
+    /// (or failed; <see cref="DestinationProber.ProbeOnceAsync"/> never throws).
+    /// </summary>
+    private static Task ProbeAllAsync(List<DestinationProber> probers, int concurrency)
+    {
+        if (probers.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var next = -1;
+        var workers = new Task[Math.Clamp(concurrency, 1, probers.Count)];
+        for (var w = 0; w < workers.Length; w++)
+        {
+            workers[w] = WorkAsync();
+        }
+
+        return Task.WhenAll(workers);
+
+        async Task WorkAsync()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < probers.Count)
+            {
+                await probers[i].ProbeOnceAsync().ConfigureAwait(false);
             }
         }
     }
@@ -105,10 +140,11 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
         lock (_lock)
         {
             _clusters.Remove(cluster.ClusterId);
-            foreach (var key in _probers.Keys.Where(k => k.Cluster == cluster.ClusterId).ToList())
+            if (_byCluster.Remove(cluster.ClusterId, out var own))
             {
-                if (_probers.TryRemove(key, out var prober))
+                foreach (var (destinationId, prober) in own)
                 {
+                    _probers.TryRemove((cluster.ClusterId, destinationId), out _);
                     prober.Dispose();
                 }
             }
@@ -130,6 +166,11 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
         }
 
         _probers.Clear();
+        lock (_lock)
+        {
+            _byCluster.Clear();
+        }
+
         _stopping.Dispose();
     }
 
@@ -137,28 +178,59 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
     {
         var active = cluster.Model.Config.HealthCheck?.Active;
         var enabled = active?.Enabled == true;
-        var wanted = enabled ? cluster.Destinations.Keys.ToHashSet(StringComparer.Ordinal) : [];
+        var destinations = cluster.Destinations;
+        _byCluster.TryGetValue(cluster.ClusterId, out var own);
 
-        foreach (var key in _probers.Keys.Where(k => k.Cluster == cluster.ClusterId && !wanted.Contains(k.Destination)).ToList())
+        if (own is not null)
         {
-            if (_probers.TryRemove(key, out var prober))
+            List<string>? gone = null;
+            foreach (var destinationId in own.Keys)
             {
-                prober.Dispose();
-                _store.Report(key.Cluster, key.Destination, HealthSource.Probe, null);
+                if (!enabled || !destinations.ContainsKey(destinationId))
+                {
+                    (gone ??= []).Add(destinationId);
+                }
+            }
+
+            if (gone is not null)
+            {
+                foreach (var destinationId in gone)
+                {
+                    own.Remove(destinationId, out var prober);
+                    _probers.TryRemove((cluster.ClusterId, destinationId), out _);
+                    prober!.Dispose();
+                    _store.Report(cluster.ClusterId, destinationId, HealthSource.Probe, null);
+                }
             }
         }
 
-        foreach (var destinationId in wanted)
+        if (!enabled)
         {
-            var key = (cluster.ClusterId, destinationId);
-            if (_probers.TryGetValue(key, out var existing))
+            if (own is { Count: 0 })
+            {
+                _byCluster.Remove(cluster.ClusterId);
+            }
+
+            return;
+        }
+
+        if (own is null)
+        {
+            own = new Dictionary<string, DestinationProber>(destinations.Count, StringComparer.Ordinal);
+            _byCluster[cluster.ClusterId] = own;
+        }
+
+        foreach (var (destinationId, _) in destinations)
+        {
+            if (own.TryGetValue(destinationId, out var existing))
             {
                 existing.Cluster = cluster;
                 continue;
             }
 
             var prober = new DestinationProber(this, cluster, destinationId);
-            _probers[key] = prober;
+            own[destinationId] = prober;
+            _probers[(cluster.ClusterId, destinationId)] = prober;
             if (_started)
             {
                 // A destination added at run time is probed at once, then on its schedule.

@@ -64,6 +64,7 @@ public class ConfigValidationTests
     [InlineData("HealthProxy:Probes:Jitter", "1.5")]
     [InlineData("HealthProxy:Probes:DefaultInterval", "-00:00:01")]
     [InlineData("HealthProxy:Probes:MaxBodyBytes", "0")]
+    [InlineData("HealthProxy:Probes:InitialConcurrency", "0")]
     public async Task MapHealthProxy_BadProbeOption_StopsStartupNamingTheKey(string key, string value)
     {
         var settings = new Dictionary<string, string?>(Valid) { [key] = value };
