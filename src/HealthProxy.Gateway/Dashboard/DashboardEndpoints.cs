@@ -34,11 +34,11 @@ internal static class DashboardEndpoints
     public static async Task PageAsync(HttpContext context, HealthEndpointAccess access, DashboardAssets assets, TimeProvider timeProvider)
     {
         var token = context.Request.Query[TokenParameter];
-        if (token.Count > 0)
+        if (token.Count > 0 && access.DetailedEnabled)
         {
             if (!access.IsDetailedToken(token.ToString()))
             {
-                await RefuseAsync(context, access).ConfigureAwait(false);
+                await RefuseAsync(context).ConfigureAwait(false);
                 return;
             }
 
@@ -142,13 +142,12 @@ internal static class DashboardEndpoints
             return true;
         }
 
-        await RefuseAsync(context, access).ConfigureAwait(false);
+        await RefuseAsync(context).ConfigureAwait(false);
         return false;
     }
 
-    private static Task RefuseAsync(HttpContext context, HealthEndpointAccess access)
+    private static Task RefuseAsync(HttpContext context)
     {
-        _ = access;
         var response = context.Response;
         response.StatusCode = StatusCodes.Status401Unauthorized;
         response.Headers.WWWAuthenticate = "Bearer";
