@@ -3,6 +3,7 @@ using HealthProxy.Gateway.Endpoints;
 using HealthProxy.Gateway.Views;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Hosting;
 
 namespace HealthProxy.Gateway.Dashboard;
 
@@ -80,7 +81,8 @@ internal static class DashboardEndpoints
     /// push per <see cref="Coalesce"/>) and at least every <see cref="Heartbeat"/>. A reconnecting page
     /// therefore always starts from the current state.
     /// </summary>
-    public static async Task EventsAsync(HttpContext context, HealthEndpointAccess access, DashboardState state, DashboardEventLog events, TimeProvider timeProvider)
+    public static async Task EventsAsync(
+        HttpContext context, HealthEndpointAccess access, DashboardState state, DashboardEventLog events, TimeProvider timeProvider, IHostApplicationLifetime lifetime)
     {
         if (!await AuthorizeAsync(context, access, timeProvider).ConfigureAwait(false))
         {
@@ -88,7 +90,9 @@ internal static class DashboardEndpoints
         }
 
         var response = context.Response;
-        var aborted = context.RequestAborted;
+        // Streams end when the gateway stops, so they never hold up a graceful shutdown; pages reconnect.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var aborted = linked.Token;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-store";
         response.Headers["X-Accel-Buffering"] = "no";
@@ -112,7 +116,7 @@ internal static class DashboardEndpoints
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
-            // The page went away.
+            // The page went away, or the gateway is stopping.
         }
     }
 

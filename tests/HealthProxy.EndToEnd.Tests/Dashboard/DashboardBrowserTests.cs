@@ -69,6 +69,77 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         Assert.Equal(401, (await page.GotoAsync(baseUrl + "/dashboard?token=wrong"))?.Status);
     }
 
+    [Fact]
+    public async Task Dashboard_GatewayRestarts_PageReconnectsAndShowsTheNewState()
+    {
+        var payment = Add("payment-a");
+        var shop = Add("shop-a");
+        var url = "http://127.0.0.1:" + FreePort();
+        await using var browser = await LaunchAsync();
+        var page = await browser.NewPageAsync();
+        var paymentState = page.Locator("tr[data-instance='payment/payment-a'] .state");
+        await using (var first = await GatewayHost.StartAsync(Settings(payment, shop), url: url))
+        {
+            await first.WaitForStatesAsync("payment", ("payment-a", HealthState.Healthy));
+            await page.GotoAsync(url + "/dashboard?token=" + Token);
+            await Assertions.Expect(paymentState).ToHaveTextAsync("healthy");
+            await page.EvaluateAsync("() => { window.notReloaded = true; }");
+        }
+
+        await Assertions.Expect(page.Locator("#connection")).Not.ToHaveTextAsync("live");
+        payment.SetState("unhealthy", 503);
+        await using var second = await GatewayHost.StartAsync(Settings(payment, shop), url: url);
+
+        var timeout = (float)Testing.Eventually.DefaultTimeout.TotalMilliseconds;
+        await Assertions.Expect(paymentState).ToHaveTextAsync("unhealthy", new() { Timeout = timeout });
+        await Assertions.Expect(page.Locator("#connection")).ToHaveTextAsync("live", new() { Timeout = timeout });
+        Assert.True(await page.EvaluateAsync<bool>("() => window.notReloaded === true"), "the page was not reloaded");
+    }
+
+    [Fact]
+    public async Task Dashboard_ThousandInstancesAllChange_PageKeepsUpAndStaysResponsive()
+    {
+        const int Instances = 1000;
+        var backend = Add("shared");
+        var settings = GatewaySettings.For([], TimeSpan.FromSeconds(2));
+        settings["HealthProxy:Security:DetailedToken"] = Token;
+        settings["HealthProxy:Probes:UnhealthyThreshold"] = "1";
+        for (var i = 0; i < Instances; i++)
+        {
+            settings[$"ReverseProxy:Clusters:{GatewaySettings.Cluster}:Destinations:i{i:D4}:Address"] = backend.Url;
+        }
+
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await using var browser = await LaunchAsync();
+        var page = await browser.NewPageAsync();
+        await page.AddInitScriptAsync("new PerformanceObserver(list => { for (const e of list.getEntries()) window.longestTask = Math.max(window.longestTask || 0, e.duration); }).observe({ type: 'longtask', buffered: true });");
+        var timeout = (float)TimeSpan.FromSeconds(30).TotalMilliseconds;
+        await page.GotoAsync(gateway.Client.BaseAddress + "dashboard?token=" + Token);
+        var healthy = page.Locator("#instances tr[data-instance] .state[data-state='healthy']");
+        await Assertions.Expect(healthy).ToHaveCountAsync(Instances, new() { Timeout = timeout });
+        var started = DateTime.UtcNow;
+
+        backend.SetState("unhealthy", 503);
+
+        var unhealthy = page.Locator("#instances tr[data-instance] .state[data-state='unhealthy']");
+        await Assertions.Expect(unhealthy).ToHaveCountAsync(Instances, new() { Timeout = timeout });
+        output.WriteLine($"{Instances} instances turned unhealthy on the page {(DateTime.UtcNow - started).TotalSeconds:F1} s after the backend did (probe interval 2 s).");
+
+        // A render that froze the page shows as a long task (Chromium reports main-thread tasks over 50 ms).
+        var probe = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(Instances, await page.EvaluateAsync<int>("() => document.querySelectorAll('#instances tr[data-instance]').length"));
+        var longest = await page.EvaluateAsync<double>("() => window.longestTask || 0");
+        output.WriteLine($"main thread answered in {probe.ElapsedMilliseconds} ms; longest main-thread task since load: {longest:F0} ms");
+        Assert.True(longest < 2000, $"the page's main thread was blocked for {longest:F0} ms");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>Three clusters, storefront → checkout → payment, so a failing payment has a blast radius.</summary>
     private static Dictionary<string, string?> Settings(Backend payment, Backend shop)
     {
