@@ -6,6 +6,7 @@ using HealthProxy.Gateway.Routing;
 using HealthProxy.Gateway.Views;
 using HealthProxy.Health;
 using HealthProxy.Health.Views;
+using Yarp.ReverseProxy;
 
 namespace HealthProxy.Gateway.Dashboard;
 
@@ -13,7 +14,8 @@ namespace HealthProxy.Gateway.Dashboard;
 /// Writes everything the dashboard shows as one JSON document: the page renders from it alone, both on
 /// connect and on every pushed update. Ids only, never addresses, as <c>/health/detailed</c>.
 /// </summary>
-internal sealed class DashboardState(HealthViews views, RoutingTable table, ConsulDiscovery discovery, DashboardEventLog events, TimeProvider timeProvider)
+internal sealed class DashboardState(
+    HealthViews views, RoutingTable table, IProxyStateLookup proxyState, ConsulDiscovery discovery, DashboardEventLog events, TimeProvider timeProvider)
 {
     public byte[] Write()
     {
@@ -104,6 +106,10 @@ internal sealed class DashboardState(HealthViews views, RoutingTable table, Cons
         writer.WriteString("status", DetailedHealthEndpoint.Name(service.Health));
         writer.WriteBoolean("serving", service.Serving);
         writer.WriteString("since", service.Since);
+
+        // The Consul service behind a discovered cluster: its registry data age is its instances' data age.
+        var consulService = proxyState.TryGetCluster(service.Service, out var cluster) ? cluster.Model?.Config.Metadata?.GetValueOrDefault(ConsulMetadata.Service) : null;
+        writer.WriteString("registryService", consulService);
         WriteStrings(writer, "dependsOn", snapshot.Graph.DependenciesOf(service.Service));
         WriteStrings(writer, "affectedBy", snapshot.AffectedBy.TryGetValue(service.Service, out var roots) ? roots : []);
         writer.WriteStartArray("instances");

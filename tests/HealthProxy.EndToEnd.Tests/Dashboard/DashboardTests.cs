@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
+using HealthProxy.Consul.Simulator;
 using HealthProxy.Gateway.Dashboard;
 using HealthProxy.Gateway.Views;
 using HealthProxy.Health;
@@ -128,6 +130,54 @@ public sealed class DashboardTests : IDisposable
 
         // The change was pushed, not polled: the event log saw the transition that woke the stream.
         Assert.Contains("\"kind\":\"transition\",\"subject\":\"svc/a\"", pushed, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task State_ConsulInstanceCritical_ShowsConsulSourceAndRegistryReachability()
+    {
+        await using var consul = await ConsulSimulator.StartAsync();
+        var backend = Add("orders-a");
+        consul.RegisterService(new SimulatedService
+        {
+            Name = "orders",
+            ID = "orders-a",
+            Address = "127.0.0.1",
+            Port = new Uri(backend.Url).Port,
+            Checks = [new SimulatedCheck { CheckID = "check-a", Status = "passing" }],
+        });
+        var settings = new Dictionary<string, string?>
+        {
+            ["HealthProxy:Security:DetailedToken"] = Token,
+            ["HealthProxy:Consul:Address"] = consul.Address.ToString(),
+            ["HealthProxy:Discovery:Wait"] = "00:00:02",
+            ["ReverseProxy:Routes:all:ClusterId"] = "orders",
+            ["ReverseProxy:Routes:all:Match:Path"] = "/{**rest}",
+            ["ReverseProxy:Clusters:orders:Metadata:consul.service"] = "orders",
+        };
+        await using var gateway = await GatewayHost.StartAsync(settings);
+
+        consul.SetCheckStatus("check-a", "critical");
+
+        await Eventually.HoldsAsync(
+            async () =>
+            {
+                using var state = JsonDocument.Parse(await StateAsync(gateway));
+                var orders = state.RootElement.GetProperty("services").EnumerateArray().SingleOrDefault(s => s.GetProperty("name").GetString() == "orders");
+                return orders.ValueKind == JsonValueKind.Object
+                    && orders.GetProperty("registryService").GetString() == "orders"
+                    && orders.GetProperty("instances").EnumerateArray().Any(i => i.GetProperty("state").GetString() == "unhealthy" && i.GetProperty("source").GetString() == "consul")
+                    && state.RootElement.GetProperty("registry").EnumerateArray().Any(r =>
+                        r.GetProperty("service").GetString() == "orders" && r.GetProperty("reachable").GetBoolean() && r.GetProperty("dataAgeSeconds").ValueKind == JsonValueKind.Number);
+            },
+            "the dashboard shows the Consul-sourced state and the registry's reachability");
+    }
+
+    private static async Task<string> StateAsync(GatewayHost gateway)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/dashboard/state");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        using var response = await gateway.Client.SendAsync(request);
+        return await response.Content.ReadAsStringAsync();
     }
 
     /// <summary>Reads up to the next <c>state</c> event and returns its data.</summary>

@@ -52,7 +52,7 @@
   }
 
   function registryAge(service) {
-    const match = registry.find((r) => r.service === service) || (registry.length === 1 ? registry[0] : null);
+    const match = service ? registry.find((r) => r.service === service) : null;
     return match ? match.dataAgeSeconds : null;
   }
 
@@ -164,7 +164,7 @@
         setState(row.cells.state, i.state);
         setText(row.cells.source, i.source);
         row.source = i.source;
-        row.service = s.name;
+        row.registryService = s.registryService;
         row.since = Date.parse(i.since);
       }
       for (const [id, row] of entry.rows) {
@@ -226,12 +226,19 @@
     $("events").replaceChildren(frag);
   }
 
+  // Consul's answer is as old as the registry's data; probe and breaker states are the gateway's own, current.
+  function dataAge(row) {
+    if (row.source !== "consul") return "live";
+    const seconds = registryAge(row.registryService);
+    return seconds === null ? "—" : age(seconds + (Date.now() - receivedAt) / 1000);
+  }
+
   function tickAges() {
     const now = serverNow();
     for (const entry of services.values()) {
       for (const row of entry.rows.values()) {
         setText(row.cells.since, age((now - row.since) / 1000) + " ago");
-        setText(row.cells.dataAge, row.source === "consul" ? age(registryAge(row.service) + (Date.now() - receivedAt) / 1000) : "live");
+        setText(row.cells.dataAge, dataAge(row));
       }
     }
   }
