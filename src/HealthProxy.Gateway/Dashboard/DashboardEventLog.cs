@@ -73,19 +73,24 @@ internal sealed class DashboardEventLog
         var now = _timeProvider.GetUtcNow();
         lock (_lock)
         {
-            _routing.TryGetValue(clusterId, out var previous);
-            if (!_table.TryGet(clusterId, out var current))
-            {
-                _routing.Remove(clusterId);
-            }
-            else
-            {
-                _routing[clusterId] = current;
-                Diff_NeedsLock(previous, current, now);
-            }
+            Sync_NeedsLock(clusterId, now);
         }
 
         Signal();
+    }
+
+    private void Sync_NeedsLock(string clusterId, DateTimeOffset now)
+    {
+        _routing.TryGetValue(clusterId, out var previous);
+        if (!_table.TryGet(clusterId, out var current))
+        {
+            _routing.Remove(clusterId);
+        }
+        else if (!ReferenceEquals(previous, current))
+        {
+            _routing[clusterId] = current;
+            Diff_NeedsLock(previous, current, now);
+        }
     }
 
     private void Diff_NeedsLock(ClusterRouting? previous, ClusterRouting current, DateTimeOffset now)
@@ -108,11 +113,17 @@ internal sealed class DashboardEventLog
                 ejected ? $"ejected by the circuit breaker (was {from})" : $"{from} → {state.ToWireName()} ({source})"));
         }
 
+        // An empty cluster has an episode too, but nothing to fall back to: not worth a line.
+        if (current.All.Count == 0)
+        {
+            return;
+        }
+
         if (current.ReadFallback is not null && previous?.ReadFallback is null)
         {
             Add_NeedsLock(new DashboardEvent(now, "fallback", current.ClusterId, "no instance eligible for reads: falling back to all instances"));
         }
-        else if (current.ReadFallback is null && previous?.ReadFallback is not null)
+        else if (current.ReadFallback is null && previous is { ReadFallback: not null, All.Count: > 0 })
         {
             Add_NeedsLock(new DashboardEvent(now, "recovered", current.ClusterId, "reads have an eligible instance again"));
         }
@@ -134,6 +145,8 @@ internal sealed class DashboardEventLog
             {
                 if (!_lastViews.Cascades.ContainsKey(root))
                 {
+                    // The views hear of a routing change before this log does: record the root's own transition first.
+                    Sync_NeedsLock(root, now);
                     Add_NeedsLock(new DashboardEvent(now, "cascade", root, $"cascading failure: {cascade.Affected.Length} dependent services potentially affected ({string.Join(", ", cascade.Affected)})"));
                 }
             }
