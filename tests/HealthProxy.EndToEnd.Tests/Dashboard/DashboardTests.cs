@@ -128,8 +128,12 @@ public sealed class DashboardTests : IDisposable
         }
         while (!pushed.Contains("{\"id\":\"a\",\"state\":\"unhealthy\"", StringComparison.Ordinal));
 
-        // The change was pushed, not polled: the event log saw the transition that woke the stream.
-        Assert.Contains("\"kind\":\"transition\",\"subject\":\"svc/a\"", pushed, StringComparison.Ordinal);
+        // The event log saw the transition that woke the stream, and the push followed it within a second.
+        using var document = JsonDocument.Parse(pushed);
+        var transition = document.RootElement.GetProperty("events").EnumerateArray()
+            .First(e => e.GetProperty("kind").GetString() == "transition" && e.GetProperty("subject").GetString() == "svc/a");
+        var latency = document.RootElement.GetProperty("generatedAt").GetDateTimeOffset() - transition.GetProperty("at").GetDateTimeOffset();
+        Assert.InRange(latency, TimeSpan.Zero, TimeSpan.FromSeconds(1));
     }
 
     [Fact]
