@@ -23,7 +23,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<GatewayHost> StartAsync(IDictionary<string, string?> settings, string? jsonFile = null)
+    public static async Task<GatewayHost> StartAsync(IDictionary<string, string?> settings, string? jsonFile = null, string url = "http://127.0.0.1:0")
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
@@ -33,7 +33,7 @@ public sealed class GatewayHost : IAsyncDisposable
         }
 
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(url);
         builder.Logging.ClearProviders();
         builder.AddHealthProxy();
         var app = builder.Build();

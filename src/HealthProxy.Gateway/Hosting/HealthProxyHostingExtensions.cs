@@ -1,5 +1,6 @@
 using HealthProxy.Consul;
 using HealthProxy.Gateway.Configuration;
+using HealthProxy.Gateway.Dashboard;
 using HealthProxy.Gateway.Discovery;
 using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.Endpoints;
@@ -56,6 +57,7 @@ public static class HealthProxyHostingExtensions
         AddConsulDiscovery(services, builder.Configuration);
         builder.AddGatewayMetrics();
         builder.AddHealthProxyViews();
+        builder.AddHealthProxyDashboard();
 
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySection))
@@ -94,6 +96,7 @@ public static class HealthProxyHostingExtensions
             _ = app.Services.GetRequiredService<IOptions<ProbeOptions>>().Value;
             _ = app.Services.GetRequiredService<IOptions<DiscoveryOptions>>().Value;
             app.MapHealthProxyViews();
+            app.MapHealthProxyDashboard();
             app.MapGatewayHealthEndpoints();
             app.MapGatewayMetrics();
 

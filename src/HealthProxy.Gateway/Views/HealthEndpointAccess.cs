@@ -19,6 +19,7 @@ internal sealed class HealthEndpointAccess
 {
     private const string BearerPrefix = "Bearer ";
     private readonly byte[]? _tokenHash;
+    private readonly byte[]? _sessionKey;
     private readonly NetworkList _allowed;
 
     public HealthEndpointAccess(IOptions<HealthSecurityOptions> options)
@@ -28,6 +29,9 @@ internal sealed class HealthEndpointAccess
             ? Environment.GetEnvironmentVariable(HealthSecurityOptions.DetailedTokenEnvironmentVariable)
             : value.DetailedToken;
         _tokenHash = string.IsNullOrEmpty(token) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+        // A key derived from the token, so sessions survive a restart and die when the token is rotated.
+        _sessionKey = string.IsNullOrEmpty(token) ? null : HMACSHA256.HashData(Encoding.UTF8.GetBytes(token), "HealthProxy dashboard session v1"u8);
         _allowed = NetworkList.Parse(value.AllowedNetworks);
     }
 
@@ -37,18 +41,26 @@ internal sealed class HealthEndpointAccess
     /// <summary>Whether the caller's address is allowed (always, when no allowlist is configured).</summary>
     public bool IsAllowed(HttpContext context) => _allowed.IsEmpty || _allowed.Contains(context.Connection.RemoteIpAddress);
 
+    /// <summary>The key that signs dashboard sessions (derived from the detailed token), or null when none is configured.</summary>
+    public ReadOnlySpan<byte> SessionKey => _sessionKey;
+
     /// <summary>Whether the request carries the detailed token.</summary>
     public bool HasDetailedToken(HttpRequest request)
     {
-        if (_tokenHash is null)
+        var header = request.Headers.Authorization.ToString();
+        return IsDetailedToken(header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase) ? header[BearerPrefix.Length..].Trim() : string.Empty);
+    }
+
+    /// <summary>Whether <paramref name="presented"/> is the detailed token.</summary>
+    public bool IsDetailedToken(string? presented)
+    {
+        if (_tokenHash is null || string.IsNullOrEmpty(presented))
         {
             return false;
         }
 
-        var header = request.Headers.Authorization.ToString();
-        var presented = header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase) ? header[BearerPrefix.Length..].Trim() : string.Empty;
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(presented), hash);
-        return CryptographicOperations.FixedTimeEquals(hash, _tokenHash) && presented.Length > 0;
+        return CryptographicOperations.FixedTimeEquals(hash, _tokenHash);
     }
 }

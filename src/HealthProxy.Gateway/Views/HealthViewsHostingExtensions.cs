@@ -110,7 +110,9 @@ internal static class HealthViewsHostingExtensions
     }
 
     private static bool IsHealthRequest(HttpContext context) =>
-        HealthPaths.Contains(context.Request.Path.Value ?? string.Empty) || context.Request.Path.StartsWithSegments(GrpcHealthPathPrefix);
+        HealthPaths.Contains(context.Request.Path.Value ?? string.Empty)
+        || context.Request.Path.StartsWithSegments(GrpcHealthPathPrefix)
+        || context.Request.Path.StartsWithSegments(Dashboard.DashboardEndpoints.Path, StringComparison.OrdinalIgnoreCase);
 
     private static void ListenOnUrls(KestrelServerOptions kestrel, string urls)
     {
