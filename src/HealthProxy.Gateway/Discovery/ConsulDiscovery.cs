@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Model;
 
 namespace HealthProxy.Gateway.Discovery;
 
@@ -23,7 +24,7 @@ namespace HealthProxy.Gateway.Discovery;
 /// Threading: one lock guards the watches' bookkeeping; snapshot handling runs on each watch's
 /// reader task; nothing here is on the request path.
 /// </remarks>
-internal sealed partial class ConsulDiscovery : IHostedService, IAsyncDisposable
+internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeListener, IAsyncDisposable
 {
     private static readonly TimeSpan StaleCheckPeriod = TimeSpan.FromSeconds(1);
 
@@ -69,7 +70,9 @@ internal sealed partial class ConsulDiscovery : IHostedService, IAsyncDisposable
         {
             lock (_lock)
             {
-                return _watches.Values.All(w => w.Last is not null)
+                // Answered is not enough: YARP must have applied the answer's destinations, or the first
+                // requests after startup find a cluster with nothing to route to.
+                return _watches.Values.All(w => w.Last is not null && w.Clusters.All(w.Applied.Contains))
                     || _timeProvider.GetUtcNow() - _created >= _options.StartupTimeout;
             }
         }
@@ -409,8 +412,31 @@ internal sealed partial class ConsulDiscovery : IHostedService, IAsyncDisposable
     [LoggerMessage(EventId = GatewayEventIds.DiscoveryFresh, Level = LogLevel.Information, Message = "Consul answers again for service {Service}; its states count again.")]
     private partial void LogFresh(string service);
 
+    public void OnClusterAdded(ClusterState cluster) => OnClusterChanged(cluster);
+
+    /// <summary>Notes when YARP has applied a watched service's current destinations to a cluster.</summary>
+    public void OnClusterChanged(ClusterState cluster)
+    {
+        lock (_lock)
+        {
+            if (_bindings.TryGetValue(cluster.ClusterId, out var watched)
+                && watched.Destinations is { } destinations
+                && destinations.Keys.All(cluster.Destinations.ContainsKey))
+            {
+                watched.Applied.Add(cluster.ClusterId);
+            }
+        }
+    }
+
+    public void OnClusterRemoved(ClusterState cluster)
+    {
+    }
+
     private sealed class Watched(ServiceSelection selection, ConsulServiceWatch watch)
     {
+        /// <summary>Clusters whose YARP destinations include this service's latest instances.</summary>
+        public HashSet<string> Applied { get; } = new(StringComparer.Ordinal);
+
         public ServiceSelection Selection { get; } = selection;
 
         public ConsulServiceWatch Watch { get; } = watch;

@@ -74,6 +74,7 @@ public static class HealthProxyHostingExtensions
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<ConfigReloadSignal>());
         services.AddSingleton<ConsulDiscovery>();
         services.AddHostedService(sp => sp.GetRequiredService<ConsulDiscovery>());
+        services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<ConsulDiscovery>());
 
         // Built on first use: a gateway with no Consul cluster never needs Consul's settings to be valid.
         services.AddSingleton<IConsulClient>(sp => new ConsulClient(
