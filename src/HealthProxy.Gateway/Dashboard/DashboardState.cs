@@ -28,13 +28,13 @@ internal sealed class DashboardState(
             writer.WriteString("generatedAt", now);
             writer.WriteNumber("version", snapshot.Version);
             writer.WritePropertyName("overall");
-            WriteGroup(writer, snapshot.Overall);
+            HealthViewJson.WriteGroup(writer, snapshot.Overall);
             writer.WriteStartArray("categories");
             foreach (var (category, group) in snapshot.Categories.OrderBy(c => c.Key, StringComparer.Ordinal))
             {
                 writer.WriteStartObject();
                 writer.WriteString("name", category);
-                writer.WriteString("status", DetailedHealthEndpoint.Name(group.Health));
+                writer.WriteString("status", HealthViewJson.Name(group.Health));
                 writer.WriteNumber("healthy", group.Healthy);
                 writer.WriteNumber("serving", group.Serving);
                 writer.WriteNumber("total", group.Total);
@@ -55,7 +55,7 @@ internal sealed class DashboardState(
                 writer.WriteStartObject();
                 writer.WriteString("root", cascade.Root);
                 writer.WriteString("since", cascade.Since);
-                WriteStrings(writer, "affected", cascade.Affected);
+                HealthViewJson.WriteStrings(writer, "affected", cascade.Affected);
                 writer.WriteEndObject();
             }
 
@@ -103,15 +103,15 @@ internal sealed class DashboardState(
         writer.WriteStartObject();
         writer.WriteString("name", service.Service);
         writer.WriteString("category", service.Category);
-        writer.WriteString("status", DetailedHealthEndpoint.Name(service.Health));
+        writer.WriteString("status", HealthViewJson.Name(service.Health));
         writer.WriteBoolean("serving", service.Serving);
         writer.WriteString("since", service.Since);
 
         // The Consul service behind a discovered cluster: its registry data age is its instances' data age.
         var consulService = proxyState.TryGetCluster(service.Service, out var cluster) ? cluster.Model?.Config.Metadata?.GetValueOrDefault(ConsulMetadata.Service) : null;
         writer.WriteString("registryService", consulService);
-        WriteStrings(writer, "dependsOn", snapshot.Graph.DependenciesOf(service.Service));
-        WriteStrings(writer, "affectedBy", snapshot.AffectedBy.TryGetValue(service.Service, out var roots) ? roots : []);
+        HealthViewJson.WriteStrings(writer, "dependsOn", snapshot.Graph.DependenciesOf(service.Service));
+        HealthViewJson.WriteStrings(writer, "affectedBy", snapshot.AffectedBy.TryGetValue(service.Service, out var roots) ? roots : []);
         writer.WriteStartArray("instances");
         if (table.TryGet(service.Service, out var routing))
         {
@@ -133,26 +133,5 @@ internal sealed class DashboardState(
 
         writer.WriteEndArray();
         writer.WriteEndObject();
-    }
-
-    private static void WriteGroup(Utf8JsonWriter writer, GroupHealthView group)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("status", DetailedHealthEndpoint.Name(group.Health));
-        writer.WriteNumber("healthy", group.Healthy);
-        writer.WriteNumber("serving", group.Serving);
-        writer.WriteNumber("total", group.Total);
-        writer.WriteEndObject();
-    }
-
-    private static void WriteStrings(Utf8JsonWriter writer, string name, IEnumerable<string> values)
-    {
-        writer.WriteStartArray(name);
-        foreach (var value in values)
-        {
-            writer.WriteStringValue(value);
-        }
-
-        writer.WriteEndArray();
     }
 }

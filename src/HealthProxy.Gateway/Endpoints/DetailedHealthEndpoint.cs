@@ -42,17 +42,17 @@ internal static class DetailedHealthEndpoint
         response.Headers.CacheControl = "no-store";
         await using var writer = new Utf8JsonWriter(response.Body, new JsonWriterOptions { Indented = false });
         writer.WriteStartObject();
-        writer.WriteString("status", Name(snapshot.Overall.Health));
+        writer.WriteString("status", HealthViewJson.Name(snapshot.Overall.Health));
         writer.WriteString("generatedAt", now);
         writer.WriteNumber("version", snapshot.Version);
         writer.WritePropertyName("overall");
-        WriteGroup(writer, snapshot.Overall);
+        HealthViewJson.WriteGroup(writer, snapshot.Overall);
 
         writer.WriteStartObject("categories");
         foreach (var (category, group) in snapshot.Categories.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
             writer.WritePropertyName(category);
-            WriteGroup(writer, group);
+            HealthViewJson.WriteGroup(writer, group);
         }
 
         writer.WriteEndObject();
@@ -66,7 +66,7 @@ internal static class DetailedHealthEndpoint
         writer.WriteStartObject("graph");
         foreach (var (service, dependencies) in snapshot.Graph.Dependencies.OrderBy(d => d.Key, StringComparer.Ordinal))
         {
-            WriteStrings(writer, service, dependencies);
+            HealthViewJson.WriteStrings(writer, service, dependencies);
         }
 
         writer.WriteEndObject();
@@ -77,7 +77,7 @@ internal static class DetailedHealthEndpoint
             writer.WriteString("root", cascade.Root);
             writer.WriteString("since", cascade.Since);
             writer.WriteNumber("ageSeconds", Age(now, cascade.Since));
-            WriteStrings(writer, "affected", cascade.Affected);
+            HealthViewJson.WriteStrings(writer, "affected", cascade.Affected);
             writer.WriteEndObject();
         }
 
@@ -89,18 +89,18 @@ internal static class DetailedHealthEndpoint
     private static void WriteService(Utf8JsonWriter writer, HealthViewSnapshot snapshot, ServiceHealthView service, RoutingTable table, DateTimeOffset now)
     {
         writer.WriteStartObject(service.Service);
-        writer.WriteString("status", Name(service.Health));
+        writer.WriteString("status", HealthViewJson.Name(service.Health));
         writer.WriteString("category", service.Category);
         writer.WriteBoolean("serving", service.Serving);
         writer.WriteNumber("healthyInstances", service.Healthy);
         writer.WriteNumber("instances", service.Total);
         writer.WriteString("since", service.Since);
         writer.WriteNumber("ageSeconds", Age(now, service.Since));
-        WriteStrings(writer, "dependsOn", snapshot.Graph.DependenciesOf(service.Service));
-        WriteStrings(writer, "dependents", snapshot.Graph.DependentsOf(service.Service));
+        HealthViewJson.WriteStrings(writer, "dependsOn", snapshot.Graph.DependenciesOf(service.Service));
+        HealthViewJson.WriteStrings(writer, "dependents", snapshot.Graph.DependentsOf(service.Service));
         var roots = snapshot.AffectedBy.TryGetValue(service.Service, out var affectedBy) ? affectedBy : [];
         writer.WriteBoolean("potentiallyAffected", roots.Length > 0);
-        WriteStrings(writer, "affectedBy", roots);
+        HealthViewJson.WriteStrings(writer, "affectedBy", roots);
         writer.WriteStartObject("destinations");
         if (table.TryGet(service.Service, out var routing))
         {
@@ -119,36 +119,7 @@ internal static class DetailedHealthEndpoint
         writer.WriteEndObject();
     }
 
-    private static void WriteGroup(Utf8JsonWriter writer, GroupHealthView group)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("status", Name(group.Health));
-        writer.WriteNumber("healthy", group.Healthy);
-        writer.WriteNumber("serving", group.Serving);
-        writer.WriteNumber("total", group.Total);
-        writer.WriteEndObject();
-    }
-
-    private static void WriteStrings(Utf8JsonWriter writer, string name, IEnumerable<string> values)
-    {
-        writer.WriteStartArray(name);
-        foreach (var value in values)
-        {
-            writer.WriteStringValue(value);
-        }
-
-        writer.WriteEndArray();
-    }
-
     private static double Age(DateTimeOffset now, DateTimeOffset since) => Math.Round(Math.Max(0, (now - since).TotalSeconds), 3);
-
-    internal static string Name(AggregateHealth health) => health switch
-    {
-        AggregateHealth.Healthy => HealthStateNames.Healthy,
-        AggregateHealth.Degraded => HealthStateNames.Degraded,
-        AggregateHealth.Unhealthy => HealthStateNames.Unhealthy,
-        _ => "unknown",
-    };
 
     internal static Task WriteStatusAsync(HttpResponse response, int statusCode, string status)
     {

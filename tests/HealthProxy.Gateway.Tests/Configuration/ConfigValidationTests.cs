@@ -18,7 +18,7 @@ public class ConfigValidationTests
     [Fact]
     public async Task MapHealthProxy_ValidConfig_Starts()
     {
-        await using var app = Build(Valid);
+        await using var app = UnstartedGateway.Build(Valid);
         app.MapHealthProxy();
         await app.StartAsync();
         await app.StopAsync();
@@ -35,7 +35,7 @@ public class ConfigValidationTests
     public async Task MapHealthProxy_BadValue_StopsStartupNamingTheKey(string key, string value, string expected)
     {
         var settings = new Dictionary<string, string?>(Valid) { [key] = value };
-        await using var app = Build(settings);
+        await using var app = UnstartedGateway.Build(settings);
 
         var error = Assert.Throws<GatewayConfigurationException>(() => app.MapHealthProxy());
 
@@ -50,7 +50,7 @@ public class ConfigValidationTests
             ["ReverseProxy:Clusters:orders:Destinations:a:Address"] = "nope",
             ["ReverseProxy:Routes:orders:Metadata:HealthProxy.RequestKind"] = "x",
         };
-        await using var app = Build(settings);
+        await using var app = UnstartedGateway.Build(settings);
 
         var error = Assert.Throws<GatewayConfigurationException>(() => app.MapHealthProxy());
 
@@ -68,20 +68,10 @@ public class ConfigValidationTests
     public async Task MapHealthProxy_BadProbeOption_StopsStartupNamingTheKey(string key, string value)
     {
         var settings = new Dictionary<string, string?>(Valid) { [key] = value };
-        await using var app = Build(settings);
+        await using var app = UnstartedGateway.Build(settings);
 
         var error = Assert.Throws<GatewayConfigurationException>(() => app.MapHealthProxy());
 
         Assert.Contains(key, error.Message, StringComparison.Ordinal);
-    }
-
-    private static WebApplication Build(Dictionary<string, string?> settings)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.AddHealthProxy();
-        return builder.Build();
     }
 }

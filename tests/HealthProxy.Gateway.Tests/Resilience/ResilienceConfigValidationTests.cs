@@ -1,3 +1,4 @@
+using HealthProxy.Gateway.Tests.Configuration;
 using HealthProxy.Gateway.Configuration;
 using HealthProxy.Gateway.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -30,7 +31,7 @@ public class ResilienceConfigValidationTests
     public async Task MapHealthProxy_BadResilienceSetting_StopsStartupNamingTheKey(string key, string value, string expected)
     {
         var settings = new Dictionary<string, string?>(Valid) { [key] = value };
-        await using var app = Build(settings);
+        await using var app = UnstartedGateway.Build(settings);
 
         var error = Assert.Throws<GatewayConfigurationException>(() => app.MapHealthProxy());
 
@@ -47,19 +48,9 @@ public class ResilienceConfigValidationTests
             ["ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.FailureStatusCodes"] = "502-504,429",
             ["ReverseProxy:Clusters:orders:HttpRequest:ActivityTimeout"] = "00:00:02",
         };
-        await using var app = Build(settings);
+        await using var app = UnstartedGateway.Build(settings);
         app.MapHealthProxy();
         await app.StartAsync();
         await app.StopAsync();
-    }
-
-    private static WebApplication Build(Dictionary<string, string?> settings)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.AddHealthProxy();
-        return builder.Build();
     }
 }
