@@ -1,4 +1,4 @@
-namespace HealthProxy.EndToEnd.Tests;
+namespace HealthProxy.Testing.Gateway;
 
 /// <summary>Gateway settings for the resilience tests: no active probes, so the breakers are the only source of state.</summary>
 public static class ResilienceSettings

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
-namespace HealthProxy.EndToEnd.Tests;
+namespace HealthProxy.Testing.Gateway;
 
 /// <summary>The real gateway on a real loopback socket (port 0), configured by the test.</summary>
 public sealed class GatewayHost : IAsyncDisposable

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace HealthProxy.EndToEnd.Tests;
+namespace HealthProxy.Testing.Gateway;
 
 /// <summary>A backend that breaks every connection after reading the request, on a real loopback socket.</summary>
 public sealed class BrokenBackend : IDisposable

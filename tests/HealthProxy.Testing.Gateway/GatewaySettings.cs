@@ -1,4 +1,4 @@
-namespace HealthProxy.EndToEnd.Tests;
+namespace HealthProxy.Testing.Gateway;
 
 /// <summary>Builds gateway configuration in YARP's own schema, as flat keys.</summary>
 public static class GatewaySettings

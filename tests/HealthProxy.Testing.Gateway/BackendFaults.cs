@@ -1,7 +1,7 @@
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 
-namespace HealthProxy.EndToEnd.Tests;
+namespace HealthProxy.Testing.Gateway;
 
 /// <summary>Makes a <see cref="Backend"/> fail its proxied (non-health) requests, for the resilience tests.</summary>
 public static class BackendFaults

@@ -3,7 +3,7 @@ using WireMock.ResponseBuilders;
 using WireMock.Server;
 using WireMock.Settings;
 
-namespace HealthProxy.EndToEnd.Tests;
+namespace HealthProxy.Testing.Gateway;
 
 /// <summary>
 /// One backend instance played by WireMock.Net on a real loopback socket: it answers its health path
