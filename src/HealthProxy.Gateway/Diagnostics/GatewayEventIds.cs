@@ -21,4 +21,5 @@ internal static class GatewayEventIds
     public const int RetryBudgetExhausted = 1310;
     public const int RequestRetried = 1311;
     public const int CascadingFailure = 1500;
+    public const int UnobservedTaskException = 1600;
 }

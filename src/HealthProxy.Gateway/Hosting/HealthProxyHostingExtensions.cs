@@ -45,6 +45,7 @@ public static class HealthProxyHostingExtensions
         services.AddSingleton<ActiveProbeMonitor>();
         services.AddSingleton<GatewayReadiness>();
         services.AddSingleton<GatewayHealthView>();
+        services.AddHostedService<UnobservedTaskExceptionLogger>();
 
         // The store listens first so destinations exist before anything reports on them.
         services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<InstanceHealthStore>());
