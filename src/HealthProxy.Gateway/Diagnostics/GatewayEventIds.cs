@@ -24,4 +24,5 @@ internal static class GatewayEventIds
     public const int ShutdownDraining = 1600;
     public const int ShutdownDrained = 1601;
     public const int ShutdownDrainCutShort = 1602;
+    public const int UnobservedTaskException = 1700;
 }

@@ -47,6 +47,7 @@ public static class HealthProxyHostingExtensions
         services.AddSingleton<GatewayReadiness>();
         services.AddSingleton<GatewayHealthView>();
         AddGracefulShutdown(services);
+        services.AddHostedService<UnobservedTaskExceptionLogger>();
 
         // The store listens first so destinations exist before anything reports on them.
         services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<InstanceHealthStore>());
