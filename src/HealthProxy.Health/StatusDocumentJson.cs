@@ -129,8 +129,10 @@ public static class StatusDocumentJson
             };
             return true;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // The reader validates structure as it goes but UTF-8 only when a string is copied out:
+            // invalid UTF-8 in a name or a state surfaces as InvalidOperationException (found by fuzzing).
             return false;
         }
     }

@@ -63,6 +63,19 @@ public class StatusDocumentJsonTests
         Assert.Null(document);
     }
 
+    [Theory]
+    [InlineData("{\"status\":\"ok\",\"service\":\"\u00FF\"}")]
+    [InlineData("{\"status\":\"\u00FF\"}")]
+    [InlineData("{\"status\":\"ok\",\"dependencies\":{\"\u00FF\":\"healthy\"}}")]
+    public void TryParse_InvalidUtf8InAString_ReturnsFalseWithoutThrowing(string template)
+    {
+        // U+00FF stands for a lone 0xFF byte, which is never valid UTF-8.
+        var bytes = Encoding.Latin1.GetBytes(template);
+
+        Assert.False(StatusDocumentJson.TryParse(bytes, out var document));
+        Assert.Null(document);
+    }
+
     [Fact]
     public void TryParse_DeeplyNestedJunk_ReturnsFalseWithoutThrowing()
     {

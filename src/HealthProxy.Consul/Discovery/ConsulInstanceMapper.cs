@@ -23,7 +23,7 @@ public static class ConsulInstanceMapper
     public const int MaxPublishedOutputBytes = 64 * 1024;
 
     /// <summary>Maps every entry, ordered by identity.</summary>
-    /// <exception cref="ConsulException">An entry has no node name or service ID, or two entries share an identity (<see cref="ConsulErrorKind.MalformedResponse"/>).</exception>
+    /// <exception cref="ConsulException">An entry is unusable (see <see cref="TryMap"/>), or two entries share an identity (<see cref="ConsulErrorKind.MalformedResponse"/>).</exception>
     public static IReadOnlyList<ConsulServiceInstance> MapAll(IReadOnlyList<ConsulServiceEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
@@ -47,7 +47,10 @@ public static class ConsulInstanceMapper
         return instances;
     }
 
-    /// <summary>Maps one entry; false (with the reason) when it has no node name or service ID.</summary>
+    /// <summary>
+    /// Maps one entry; false (with the reason) when it has no node name or service ID, a port outside 0-65535,
+    /// or a null among its tags or checks.
+    /// </summary>
     public static bool TryMap(ConsulServiceEntry entry, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ConsulServiceInstance? instance, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? problem)
     {
         ArgumentNullException.ThrowIfNull(entry);
@@ -64,7 +67,25 @@ public static class ConsulInstanceMapper
             return false;
         }
 
+        if (service.Port is < 0 or > 65535)
+        {
+            problem = $"Service.Port {service.Port} is not a TCP port";
+            return false;
+        }
+
+        if (service.Tags?.Contains(null!) == true)
+        {
+            problem = "a null in Service.Tags";
+            return false;
+        }
+
         var checks = entry.Checks ?? [];
+        if (checks.Contains(null!))
+        {
+            problem = "a null in Checks";
+            return false;
+        }
+
         var checkState = StateFromChecks(checks);
         var published = FindPublished(checks, serviceId);
         var meta = service.Meta ?? new Dictionary<string, string>(StringComparer.Ordinal);

@@ -5,7 +5,7 @@ namespace HealthProxy.Gateway.Configuration;
 
 /// <summary>
 /// Checks what YARP does not: that routes name clusters that exist, that HealthProxy's metadata has
-/// known values, that addresses are absolute http(s) URIs and that probe timings are positive.
+/// known values, that addresses are absolute http(s) URIs and that probe timings are positive and at most an hour.
 /// </summary>
 /// <remarks>
 /// A filter runs on every load. At startup a problem stops the gateway; on a reload YARP logs it and
@@ -27,8 +27,13 @@ internal sealed class GatewayConfigFilter : IProxyConfigFilter
 
         if (cluster.HealthCheck?.Active is { } active)
         {
-            CheckPositive(problems, $"{prefix}:HealthCheck:Active:Interval", active.Interval);
-            CheckPositive(problems, $"{prefix}:HealthCheck:Active:Timeout", active.Timeout);
+            CheckProbeTiming(problems, $"{prefix}:HealthCheck:Active:Interval", active.Interval);
+            CheckProbeTiming(problems, $"{prefix}:HealthCheck:Active:Timeout", active.Timeout);
+        }
+
+        if (cluster.Metadata?.TryGetValue(HealthProxyMetadata.Critical, out var critical) == true && !bool.TryParse(critical, out _))
+        {
+            problems.Add($"{prefix}:Metadata:{HealthProxyMetadata.Critical} must be 'true' or 'false' (got '{critical}').");
         }
 
         return problems.Count == 0 ? ValueTask.FromResult(cluster) : throw new GatewayConfigurationException(problems);
@@ -69,11 +74,11 @@ internal sealed class GatewayConfigFilter : IProxyConfigFilter
         }
     }
 
-    private static void CheckPositive(List<string> problems, string key, TimeSpan? value)
+    private static void CheckProbeTiming(List<string> problems, string key, TimeSpan? value)
     {
-        if (value is { } span && span <= TimeSpan.Zero)
+        if (value is { } span && (span <= TimeSpan.Zero || span > ProbeOptions.MaxInterval))
         {
-            problems.Add($"{key} must be positive (got {span}).");
+            problems.Add($"{key} must be positive and at most {ProbeOptions.MaxInterval} (got {span}).");
         }
     }
 }

@@ -10,10 +10,13 @@ public sealed class ProbeOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "HealthProxy:Probes";
 
-    /// <summary>Probe interval when a cluster enables probing without <c>Interval</c>. Default 15 s (YARP's default).</summary>
+    /// <summary>The longest probe interval or timeout: longer waits (times <see cref="UnhealthyIntervalFactor"/> and jitter) would overflow the timers.</summary>
+    public static readonly TimeSpan MaxInterval = TimeSpan.FromHours(1);
+
+    /// <summary>Probe interval when a cluster enables probing without <c>Interval</c>. Default 15 s (YARP's default); at most 1 hour.</summary>
     public TimeSpan DefaultInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Probe timeout when a cluster enables probing without <c>Timeout</c>. Default 10 s (YARP's default).</summary>
+    /// <summary>Probe timeout when a cluster enables probing without <c>Timeout</c>. Default 10 s (YARP's default); at most 1 hour.</summary>
     public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Consecutive failed probes that take an established instance to unhealthy. Default 2, so one lost probe does not flap it.</summary>
@@ -41,14 +44,14 @@ public sealed class ProbeOptions
     /// <summary>Every problem with these options, each naming its key.</summary>
     public IEnumerable<string> Validate()
     {
-        if (DefaultInterval <= TimeSpan.Zero)
+        if (DefaultInterval <= TimeSpan.Zero || DefaultInterval > MaxInterval)
         {
-            yield return $"{SectionName}:{nameof(DefaultInterval)} must be positive (got {DefaultInterval}).";
+            yield return $"{SectionName}:{nameof(DefaultInterval)} must be positive and at most {MaxInterval} (got {DefaultInterval}).";
         }
 
-        if (DefaultTimeout <= TimeSpan.Zero)
+        if (DefaultTimeout <= TimeSpan.Zero || DefaultTimeout > MaxInterval)
         {
-            yield return $"{SectionName}:{nameof(DefaultTimeout)} must be positive (got {DefaultTimeout}).";
+            yield return $"{SectionName}:{nameof(DefaultTimeout)} must be positive and at most {MaxInterval} (got {DefaultTimeout}).";
         }
 
         if (UnhealthyThreshold is < 1 or > 100)

@@ -21,6 +21,15 @@ internal static class MetricsHostingExtensions
     ];
 
     /// <summary>
+    /// The outgoing-request tags /metrics keeps: the client instruments also carry <c>server.address</c>,
+    /// <c>server.port</c> and <c>network.peer.address</c>, which would publish every destination's address.
+    /// </summary>
+    private static readonly MetricStreamConfiguration HttpClientView = new()
+    {
+        TagKeys = ["http.request.method", "http.response.status_code", "error.type", "network.protocol.version", "url.scheme"],
+    };
+
+    /// <summary>
     /// Registers the instruments and the exporter, and when <c>HealthProxy:Metrics:Port</c> is set, adds that
     /// port to the addresses the host listens on (after <c>urls</c>, or <c>http_ports</c>, or the default).
     /// </summary>
@@ -35,6 +44,7 @@ internal static class MetricsHostingExtensions
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(GatewayMetrics.MeterName)
             .AddMeter(BuiltInMeters)
+            .AddView(instrument => instrument.Meter.Name == "System.Net.Http" ? HttpClientView : null)
             .AddPrometheusExporter());
 
         var section = builder.Configuration.GetSection(MetricsOptions.SectionName);

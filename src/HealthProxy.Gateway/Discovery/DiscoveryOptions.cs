@@ -9,7 +9,7 @@ public sealed class DiscoveryOptions
     /// <summary>Blocking query wait. Default 5 minutes (Consul's default; it caps at 10).</summary>
     public TimeSpan Wait { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>The longest wait between retries while Consul fails (backoff doubles from 1 s, with jitter). Default 30 s.</summary>
+    /// <summary>The longest wait between retries while Consul fails (backoff doubles from 1 s, with jitter). Default 30 s; 1 s to 1 hour.</summary>
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -25,7 +25,7 @@ public sealed class DiscoveryOptions
     /// <summary>The probe path used while stale, for clusters that configure no active probing. Default <c>/health/ready</c>.</summary>
     public string FallbackProbePath { get; set; } = "/health/ready";
 
-    /// <summary>The probe interval used while stale. Default 5 s.</summary>
+    /// <summary>The probe interval used while stale. Default 5 s; at most 1 hour.</summary>
     public TimeSpan FallbackProbeInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Every problem, each naming its key.</summary>
@@ -36,9 +36,9 @@ public sealed class DiscoveryOptions
             yield return $"{SectionName}:{nameof(Wait)} must be positive and at most 10 minutes (got {Wait}).";
         }
 
-        if (RetryMaxDelay < TimeSpan.FromSeconds(1))
+        if (RetryMaxDelay < TimeSpan.FromSeconds(1) || RetryMaxDelay > TimeSpan.FromHours(1))
         {
-            yield return $"{SectionName}:{nameof(RetryMaxDelay)} must be at least 1 second (got {RetryMaxDelay}).";
+            yield return $"{SectionName}:{nameof(RetryMaxDelay)} must be between 1 second and 1 hour (got {RetryMaxDelay}).";
         }
 
         if (StaleAfter <= TimeSpan.Zero)
@@ -56,9 +56,9 @@ public sealed class DiscoveryOptions
             yield return $"{SectionName}:{nameof(FallbackProbePath)} must start with '/' (got '{FallbackProbePath}').";
         }
 
-        if (FallbackProbeInterval <= TimeSpan.Zero)
+        if (FallbackProbeInterval <= TimeSpan.Zero || FallbackProbeInterval > Configuration.ProbeOptions.MaxInterval)
         {
-            yield return $"{SectionName}:{nameof(FallbackProbeInterval)} must be positive (got {FallbackProbeInterval}).";
+            yield return $"{SectionName}:{nameof(FallbackProbeInterval)} must be positive and at most {Configuration.ProbeOptions.MaxInterval} (got {FallbackProbeInterval}).";
         }
     }
 }

@@ -105,6 +105,12 @@ public static class HealthProxyHostingExtensions
         ArgumentNullException.ThrowIfNull(app);
         try
         {
+            // YARP's own parse errors do not name the key, so its typed values are checked before anything loads it.
+            if (ReverseProxyValueCheck.Problems(app.Configuration.GetSection(ReverseProxySection)) is { Count: > 0 } unparsable)
+            {
+                throw new GatewayConfigurationException(unparsable);
+            }
+
             // Our own options first, so their problems are reported as plainly as YARP's.
             _ = app.Services.GetRequiredService<IOptions<ProbeOptions>>().Value;
             _ = app.Services.GetRequiredService<IOptions<DiscoveryOptions>>().Value;
@@ -148,6 +154,11 @@ public static class HealthProxyHostingExtensions
             {
                 case GatewayConfigurationException ours:
                     problems.AddRange(ours.Problems);
+                    break;
+                case InvalidOperationException { InnerException: FormatException or OverflowException or ArgumentException } conversion
+                    when conversion.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal):
+                    // The binder's own message names the key; the inner one only says what did not parse.
+                    problems.Add(conversion.Message);
                     break;
                 case AggregateException aggregate:
                     foreach (var inner in aggregate.InnerExceptions.Reverse())

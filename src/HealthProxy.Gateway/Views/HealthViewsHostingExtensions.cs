@@ -103,14 +103,27 @@ internal static class HealthViewsHostingExtensions
             });
         });
 
+        // The detailed token is the gateway's own credential: a request that carries it to any other path (a
+        // typo, or a path trick that falls through to a proxied route) must not hand it to a backend.
+        app.UseWhen(context => access.DetailedEnabled && IsProxied(context) && access.HasDetailedToken(context.Request), strip =>
+            strip.Use((context, next) =>
+            {
+                context.Request.Headers.Authorization = default;
+                return next(context);
+            }));
+
         app.MapGet(DetailedHealthEndpoint.Path, (HttpContext context, HealthEndpointAccess access, HealthViews views, RoutingTable table, TimeProvider timeProvider) =>
             DetailedHealthEndpoint.HandleAsync(context, access, views, table, timeProvider));
         app.MapGrpcService<GatewayGrpcHealthService>();
         return app;
     }
 
+    // Routing has run (WebApplication puts it first): a YARP route's endpoint carries its RouteModel.
+    private static bool IsProxied(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<Yarp.ReverseProxy.Model.RouteModel>() is not null;
+
+    // Routing ignores a trailing slash ("/health/ready/" reaches /health/ready), so the lock must too.
     private static bool IsHealthRequest(HttpContext context) =>
-        HealthPaths.Contains(context.Request.Path.Value ?? string.Empty)
+        HealthPaths.Contains((context.Request.Path.Value ?? string.Empty).TrimEnd('/'))
         || context.Request.Path.StartsWithSegments(GrpcHealthPathPrefix)
         || context.Request.Path.StartsWithSegments(Dashboard.DashboardEndpoints.Path, StringComparison.OrdinalIgnoreCase);
 

@@ -218,6 +218,38 @@ public sealed class ConsulInstanceMapperTests
     }
 
     [Fact]
+    public void TryMap_NullAmongChecks_IsAProblemNotACrash()
+    {
+        var entry = Entry() with { Checks = [Check("service:web-1", "passing"), null!] };
+
+        Assert.False(ConsulInstanceMapper.TryMap(entry, out _, out var problem));
+        Assert.Contains("Checks", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryMap_NullAmongTags_IsAProblem()
+    {
+        var entry = Entry();
+        entry = entry with { Service = entry.Service! with { Tags = ["a", null!] } };
+
+        Assert.False(ConsulInstanceMapper.TryMap(entry, out _, out var problem));
+        Assert.Contains("Tags", problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(65536)]
+    [InlineData(int.MaxValue)]
+    public void TryMap_PortOutsideTcpRange_IsAProblem(int port)
+    {
+        var entry = Entry();
+        entry = entry with { Service = entry.Service! with { Port = port } };
+
+        Assert.False(ConsulInstanceMapper.TryMap(entry, out _, out var problem));
+        Assert.Contains("Port", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MapAll_SameServiceIdOnTwoNodes_AreTwoInstancesOrderedById()
     {
         var a = Entry() with { Node = new ConsulNode { Node = "n2", Address = "10.0.0.9" } };

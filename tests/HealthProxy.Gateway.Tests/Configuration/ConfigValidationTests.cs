@@ -32,6 +32,17 @@ public class ConfigValidationTests
     [InlineData("ReverseProxy:Clusters:orders:HealthCheck:Active:Interval", "-00:00:05", "ReverseProxy:Clusters:orders:HealthCheck:Active:Interval must be positive")]
     [InlineData("ReverseProxy:Clusters:orders:HealthCheck:Active:Timeout", "00:00:00", "ReverseProxy:Clusters:orders:HealthCheck:Active:Timeout must be positive")]
     [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.RequestKind", "Sometimes", "ReverseProxy:Routes:orders:Metadata:HealthProxy.RequestKind must be 'Read' or 'Write' (got 'Sometimes')")]
+    [InlineData("ReverseProxy:Clusters:orders:HealthCheck:Active:Interval", "soon", "ReverseProxy:Clusters:orders:HealthCheck:Active:Interval must be a time span")]
+    [InlineData("ReverseProxy:Clusters:orders:HealthCheck:Active:Timeout", "24:00:00", "ReverseProxy:Clusters:orders:HealthCheck:Active:Timeout must be a time span")]
+    [InlineData("ReverseProxy:Clusters:orders:HealthCheck:Active:Interval", "60.00:00:00", "ReverseProxy:Clusters:orders:HealthCheck:Active:Interval must be positive and at most 01:00:00")]
+    [InlineData("ReverseProxy:Clusters:orders:HealthCheck:Active:Enabled", "yes", "ReverseProxy:Clusters:orders:HealthCheck:Active:Enabled must be true or false")]
+    [InlineData("ReverseProxy:Routes:orders:Order", "first", "ReverseProxy:Routes:orders:Order must be an integer")]
+    [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.Critical", "yes", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.Critical must be 'true' or 'false' (got 'yes')")]
+    [InlineData("HealthProxy:Probes:DefaultInterval", "soon", "'HealthProxy:Probes:DefaultInterval'")]
+    [InlineData("HealthProxy:Probes:MaxBodyBytes", "lots", "'HealthProxy:Probes:MaxBodyBytes'")]
+    [InlineData("HealthProxy:Probes:DefaultTimeout", "60.00:00:00", "HealthProxy:Probes:DefaultTimeout must be positive and at most 01:00:00")]
+    [InlineData("HealthProxy:Discovery:RetryMaxDelay", "60.00:00:00", "HealthProxy:Discovery:RetryMaxDelay must be between 1 second and 1 hour")]
+    [InlineData("HealthProxy:Discovery:FallbackProbeInterval", "02:00:00", "HealthProxy:Discovery:FallbackProbeInterval must be positive and at most 01:00:00")]
     public async Task MapHealthProxy_BadValue_StopsStartupNamingTheKey(string key, string value, string expected)
     {
         var settings = new Dictionary<string, string?>(Valid) { [key] = value };
