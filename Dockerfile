@@ -26,4 +26,8 @@ USER $APP_UID
 # The image has no curl: the gateway checks its own /health/live on 127.0.0.1 and exits 0 or 1.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["dotnet", "HealthProxy.Gateway.dll", "healthcheck"]
+# SIGTERM starts a graceful stop: readiness 503, serve for HealthProxy__Shutdown__DrainDelay (5 s), then finish
+# in-flight requests for up to HealthProxy__Shutdown__Timeout (20 s). docker stop waits only 10 s before SIGKILL:
+# use docker stop -t 30 (Kubernetes: terminationGracePeriodSeconds above drain delay + timeout).
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["dotnet", "HealthProxy.Gateway.dll"]

@@ -27,6 +27,9 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
+
+        // Tests stop hosts all the time; a test that measures the drain phase sets it back.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["HealthProxy:Shutdown:DrainDelay"] = "00:00:00" });
         if (jsonFile is not null)
         {
             builder.Configuration.AddJsonFile(jsonFile, optional: false, reloadOnChange: true);

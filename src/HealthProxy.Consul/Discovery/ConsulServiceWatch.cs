@@ -191,7 +191,7 @@ public sealed partial class ConsulServiceWatch : IAsyncDisposable
         }
 
         var previous = _status;
-        var status = previous with { IsReachable = true, LastSuccess = now, ConsecutiveFailures = 0, Index = next };
+        var status = previous with { IsReachable = true, LastSuccess = now, FailingSince = null, ConsecutiveFailures = 0, Index = next };
         _status = status;
         if (!previous.IsReachable)
         {
@@ -209,10 +209,12 @@ public sealed partial class ConsulServiceWatch : IAsyncDisposable
     private void ReportFailure(Exception exception, int failures, TimeSpan retryIn)
     {
         var kind = exception is ConsulException consul ? consul.Kind : ConsulErrorKind.Unexpected;
+        var now = _timeProvider.GetUtcNow();
         var status = _status with
         {
             IsReachable = false,
-            LastFailure = _timeProvider.GetUtcNow(),
+            LastFailure = now,
+            FailingSince = _status.FailingSince ?? now,
             LastErrorKind = kind,
             LastErrorMessage = exception.Message,
             ConsecutiveFailures = failures,

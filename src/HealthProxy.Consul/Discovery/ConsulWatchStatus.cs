@@ -21,6 +21,13 @@ public sealed record ConsulWatchStatus
     /// <summary>The latest failure's message (no token in it); kept after recovery.</summary>
     public string? LastErrorMessage { get; init; }
 
+    /// <summary>
+    /// When the current run of failures began (the first failure after a good answer); null while Consul
+    /// answers. A blocking query still waiting is not a failure, so this is how long Consul has really
+    /// been failing, which the time since <see cref="LastSuccess"/> is not.
+    /// </summary>
+    public DateTimeOffset? FailingSince { get; init; }
+
     /// <summary>Failures since the latest good answer.</summary>
     public int ConsecutiveFailures { get; init; }
 

@@ -21,4 +21,8 @@ internal static class GatewayEventIds
     public const int RetryBudgetExhausted = 1310;
     public const int RequestRetried = 1311;
     public const int CascadingFailure = 1500;
+    public const int ShutdownDraining = 1600;
+    public const int ShutdownDrained = 1601;
+    public const int ShutdownDrainCutShort = 1602;
+    public const int UnobservedTaskException = 1700;
 }

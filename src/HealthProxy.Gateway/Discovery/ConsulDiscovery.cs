@@ -330,13 +330,17 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         {
             foreach (var watched in _watches.Values)
             {
-                var lastSuccess = watched.Watch.Status.LastSuccess;
-                if (watched.Last is null || lastSuccess is null)
+                var status = watched.Watch.Status;
+                if (watched.Last is null || status.LastSuccess is null)
                 {
                     continue;
                 }
 
-                var fresh = now - lastSuccess.Value < _options.StaleAfter;
+                // A blocking query in flight is Consul keeping quiet, not Consul gone: with Wait longer than
+                // StaleAfter (the defaults: 5 min and 30 s) a quiet service would flap stale between answers.
+                // Only a failed call starts the clock; the client's own timeout turns a hung query into one.
+                var failingFor = status.FailingSince is { } since ? now - since : TimeSpan.Zero;
+                var fresh = status.IsReachable || failingFor < _options.StaleAfter;
                 if (watched.Stale && fresh)
                 {
                     // Consul answers again with nothing new (same index): its last word counts again.
@@ -353,7 +357,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
                     // Consul's word is too old to count: keep the instances, let probes judge them.
                     watched.Stale = true;
                     reload = true;
-                    LogStale(watched.Selection.Service, now - lastSuccess.Value);
+                    LogStale(watched.Selection.Service, failingFor);
                     foreach (var clusterId in watched.Clusters)
                     {
                         foreach (var instance in watched.Last.Instances)
@@ -406,7 +410,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     private partial void LogWatching(string service);
 
     [LoggerMessage(EventId = GatewayEventIds.DiscoveryStale, Level = LogLevel.Warning,
-        Message = "Consul has not answered for service {Service} for {Age}; serving its last known instances, judged by the gateway's own probes.")]
+        Message = "Consul has been failing for service {Service} for {Age}; serving its last known instances, judged by the gateway's own probes.")]
     private partial void LogStale(string service, TimeSpan age);
 
     [LoggerMessage(EventId = GatewayEventIds.DiscoveryFresh, Level = LogLevel.Information, Message = "Consul answers again for service {Service}; its states count again.")]

@@ -13,8 +13,9 @@ public sealed class DiscoveryOptions
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// With no successful answer from Consul for this long, the last snapshot is stale: its instances
-    /// keep serving, Consul's states stop counting and the gateway's own probes decide. Default 30 s.
+    /// When Consul's calls have been failing for this long, the last snapshot is stale: its instances keep
+    /// serving, Consul's states stop counting and the gateway's own probes decide. A blocking query still
+    /// waiting is not a failure (the client's timeout bounds it). Default 30 s.
     /// </summary>
     public TimeSpan StaleAfter { get; set; } = TimeSpan.FromSeconds(30);
 

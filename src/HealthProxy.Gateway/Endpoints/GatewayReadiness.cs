@@ -1,12 +1,12 @@
 using HealthProxy.Gateway.Discovery;
 using HealthProxy.Gateway.Health;
-using Microsoft.Extensions.Hosting;
 
 namespace HealthProxy.Gateway.Endpoints;
 
 /// <summary>What the gateway's own startup and readiness endpoints answer from.</summary>
-internal sealed class GatewayReadiness(ActiveProbeMonitor monitor, ConsulDiscovery discovery, IHostApplicationLifetime lifetime)
+internal sealed class GatewayReadiness(ActiveProbeMonitor monitor, ConsulDiscovery discovery) : IDisposable
 {
+    private readonly CancellationTokenSource _draining = new();
     private volatile bool _configLoaded;
 
     /// <summary>Set once YARP has loaded and validated the configuration.</summary>
@@ -18,6 +18,24 @@ internal sealed class GatewayReadiness(ActiveProbeMonitor monitor, ConsulDiscove
     /// <summary>Serving from a stale registry snapshot: still ready, but degraded.</summary>
     public bool Degraded => discovery.AnyStale;
 
-    /// <summary>Shutting down: stop sending us traffic.</summary>
-    public bool Stopping => lifetime.ApplicationStopping.IsCancellationRequested;
+    /// <summary>Shutting down: stop sending us traffic. Set at the start of the drain delay, while requests are still served.</summary>
+    public bool Stopping => _draining.IsCancellationRequested;
+
+    /// <summary>Cancelled when <see cref="Stopping"/> becomes true, for those who push readiness (gRPC Watch).</summary>
+    public CancellationToken StoppingToken => _draining.Token;
+
+    /// <summary>Shutdown has begun (<c>ApplicationStopping</c> or the host's stopping phase, whichever is first). Idempotent.</summary>
+    public void BeginDraining()
+    {
+        try
+        {
+            _draining.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed with the container: the process is past draining.
+        }
+    }
+
+    public void Dispose() => _draining.Dispose();
 }

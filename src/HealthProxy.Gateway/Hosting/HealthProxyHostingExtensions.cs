@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Configuration;
@@ -45,6 +46,8 @@ public static class HealthProxyHostingExtensions
         services.AddSingleton<ActiveProbeMonitor>();
         services.AddSingleton<GatewayReadiness>();
         services.AddSingleton<GatewayHealthView>();
+        AddGracefulShutdown(services);
+        services.AddHostedService<UnobservedTaskExceptionLogger>();
 
         // The store listens first so destinations exist before anything reports on them.
         services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<InstanceHealthStore>());
@@ -64,6 +67,15 @@ public static class HealthProxyHostingExtensions
             .AddConfigFilter<ConsulDestinationsFilter>()
             .AddConfigFilter<GatewayConfigFilter>();
         return builder;
+    }
+
+    private static void AddGracefulShutdown(IServiceCollection services)
+    {
+        services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ShutdownOptions>, ShutdownOptionsValidator>();
+
+        services.AddSingleton<IConfigureOptions<HostOptions>, HostShutdownTimeout>();
+        services.AddHostedService<GatewayDrain>();
     }
 
     private static void AddConsulDiscovery(IServiceCollection services, IConfiguration configuration)
@@ -96,6 +108,7 @@ public static class HealthProxyHostingExtensions
             // Our own options first, so their problems are reported as plainly as YARP's.
             _ = app.Services.GetRequiredService<IOptions<ProbeOptions>>().Value;
             _ = app.Services.GetRequiredService<IOptions<DiscoveryOptions>>().Value;
+            _ = app.Services.GetRequiredService<IOptions<ShutdownOptions>>().Value;
             app.MapHealthProxyViews();
             app.MapHealthProxyDashboard();
             app.MapGatewayHealthEndpoints();

@@ -2,7 +2,6 @@ using System.Threading.Channels;
 using Grpc.Core;
 using Grpc.Health.V1;
 using HealthProxy.Gateway.Endpoints;
-using Microsoft.Extensions.Hosting;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace HealthProxy.Gateway.Views;
@@ -14,15 +13,15 @@ namespace HealthProxy.Gateway.Views;
 /// </summary>
 /// <remarks>
 /// Watch sends the current status, then every change: it wakes on each views change (and, for the
-/// gateway itself, once a second and on shutdown, since readiness is not an event), and writes only
+/// gateway itself, once a second and when draining begins, since readiness is not an event), and writes only
 /// when the status differs from the last one sent. A slow client never holds anyone up: the wake-up
-/// signal is a one-slot channel that drops extra signals.
+/// signal is a one-slot channel that drops extra signals. Once draining begins, Watch sends the last
+/// status and ends, so an open stream never holds the server's shutdown.
 /// </remarks>
 internal sealed class GatewayGrpcHealthService(
     HealthViews views,
     GatewayReadiness readiness,
     HealthEndpointAccess access,
-    IHostApplicationLifetime lifetime,
     TimeProvider timeProvider) : Grpc.Health.V1.Health.HealthBase
 {
     private static readonly TimeSpan GatewayRecheck = TimeSpan.FromSeconds(1);
@@ -41,7 +40,7 @@ internal sealed class GatewayGrpcHealthService(
         var signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
         void Wake() => signal.Writer.TryWrite(true);
         views.Changed += Wake;
-        using var stopping = lifetime.ApplicationStopping.Register(Wake);
+        using var stopping = readiness.StoppingToken.Register(Wake);
         using var recheck = request.Service.Length == 0 ? timeProvider.CreateTimer(_ => Wake(), null, GatewayRecheck, GatewayRecheck) : null;
         try
         {
@@ -55,7 +54,7 @@ internal sealed class GatewayGrpcHealthService(
                     sent = status;
                 }
 
-                if (lifetime.ApplicationStopping.IsCancellationRequested)
+                if (readiness.Stopping)
                 {
                     return;
                 }
