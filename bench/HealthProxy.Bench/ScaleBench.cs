@@ -137,6 +137,7 @@ internal static class ScaleBench
             var settings = new Dictionary<string, string?>
             {
                 ["HealthProxy:Consul:Address"] = consul.Address.ToString(),
+                ["HealthProxy:Shutdown:DrainDelay"] = "00:00:00",   // measured here, not drained
             };
             for (var s = 0; s < services; s++)
             {
