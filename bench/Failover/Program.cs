@@ -28,6 +28,7 @@ foreach (var name in new[] { "a", "b", "c" })
 
 var settings = new Dictionary<string, string?>
 {
+    ["HealthProxy:Shutdown:DrainDelay"] = "00:00:00",   // the bench stops it at once
     ["ReverseProxy:Routes:all:ClusterId"] = "svc",
     ["ReverseProxy:Routes:all:Match:Path"] = "/{**rest}",
     ["ReverseProxy:Clusters:svc:LoadBalancingPolicy"] = "RoundRobin",

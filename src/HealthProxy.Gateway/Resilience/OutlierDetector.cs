@@ -30,6 +30,7 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
     private readonly ResiliencePipelineRegistry<DestinationKey> _registry = new();
     private readonly ConcurrentDictionary<string, ClusterPolicy> _clusters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<DestinationKey, ITimer> _breaks = new();
+    private readonly ConcurrentDictionary<DestinationKey, byte> _notClosed = new();
     private readonly Action<ResiliencePipelineBuilder<AttemptOutcome>, ConfigureBuilderContext<DestinationKey>> _configure;
     private readonly OutlierDetectionOptions _defaults;
     private readonly RetryOptions _retries;
@@ -60,6 +61,17 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
 
     /// <summary>The destination's breaker, created on first use.</summary>
     public ResiliencePipeline<AttemptOutcome> Breaker(DestinationKey key) => _registry.GetOrAddPipeline(key, _configure);
+
+    /// <summary>
+    /// Whether the breaker of <paramref name="key"/> (made by <see cref="Breaker"/>) is closed, or there is none:
+    /// then a request needs no permission from it, only to report its outcome afterwards.
+    /// </summary>
+    /// <remarks>
+    /// Kept from the breaker's own OnOpened/OnClosed callbacks rather than a <see cref="CircuitBreakerStateProvider"/>:
+    /// concurrent first requests can make the registry build a pipeline twice and keep one, and a provider of the
+    /// discarded one would answer from a disposed breaker.
+    /// </remarks>
+    public bool IsClosed(DestinationKey key) => !_notClosed.ContainsKey(key);
 
     public void OnClusterAdded(ClusterState cluster) => Sync(cluster);
 
@@ -118,6 +130,7 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
 
         context.AddReloadToken(policy.Reload);
         var options = policy.Options;
+        _notClosed.TryRemove(key, out _);   // a rebuilt breaker starts closed
         if (!options.Enabled)
         {
             return;
@@ -141,6 +154,7 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
                 : args => ValueTask.FromResult(streak.Record(args.Outcome.Result)),
             OnOpened = args =>
             {
+                _notClosed[key] = 0;
                 if (!args.IsManual)
                 {
                     OnOpened(key, control, args.BreakDuration);
@@ -150,6 +164,7 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
             },
             OnClosed = args =>
             {
+                _notClosed.TryRemove(key, out _);
                 if (args.IsManual)
                 {
                     streak?.Reset();

@@ -49,12 +49,27 @@ public sealed class OutlierDetectorTests : IDisposable
     {
         await RecordAsync("a", AttemptOutcome.Failure, 2);
         Assert.Null(_store.Get("svc", "a")!.State);
+        Assert.True(_detector.IsClosed(new DestinationKey("svc", "a")));
 
         await RecordAsync("a", AttemptOutcome.Failure, 1);
 
         var health = _store.Get("svc", "a")!;
         Assert.Equal(HealthState.Unhealthy, health.State);
         Assert.Equal(HealthSource.Breaker, health.Source);
+        Assert.False(_detector.IsClosed(new DestinationKey("svc", "a")));
+    }
+
+    [Fact]
+    public async Task ConcurrentFirstUses_ThenTrip_TheBreakerInUseReportsOpen()
+    {
+        // Concurrent first requests may make the registry build a destination's pipeline more than once.
+        var key = new DestinationKey("svc", "a");
+        await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => Task.Run(() => _detector.Breaker(key))));
+
+        await RecordAsync("a", AttemptOutcome.Failure, 3);
+
+        Assert.False(_detector.IsClosed(key));
+        Assert.False(await RecordAsync("a", AttemptOutcome.Success, 1));
     }
 
     [Fact]
@@ -84,7 +99,9 @@ public sealed class OutlierDetectorTests : IDisposable
         _time.Advance(TimeSpan.FromSeconds(30));
         Assert.Null(_store.Get("svc", "a")!.State);
 
+        Assert.False(_detector.IsClosed(new DestinationKey("svc", "a")), "half-open: the trial goes through Polly");
         Assert.True(await RecordAsync("a", AttemptOutcome.Success, 1));
+        Assert.True(_detector.IsClosed(new DestinationKey("svc", "a")));
         await RecordAsync("a", AttemptOutcome.Failure, 2);
         Assert.Null(_store.Get("svc", "a")!.State);
     }
@@ -118,6 +135,7 @@ public sealed class OutlierDetectorTests : IDisposable
 
         // b's trip was overruled and its breaker closed: requests still execute.
         await Eventually(async () => await RecordAsync("b", AttemptOutcome.Success, 1));
+        Assert.True(_detector.IsClosed(new DestinationKey("svc", "b")));
     }
 
     public void Dispose()
