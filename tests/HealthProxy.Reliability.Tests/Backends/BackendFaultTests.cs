@@ -134,6 +134,30 @@ public sealed class BackendFaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task EjectedThenRestarted_ReturnsOnItsProbeNotAfterTheWholeBreak()
+    {
+        // The product's default ejection (30 s), in both versions: the point is that a restart ends it early.
+        var breakDuration = TimeSpan.FromSeconds(30);
+        await using var rig = await FaultRig.StartAsync(breakDuration);
+        await FaultRig.HoldAsync(Warmup);
+
+        // Its requests fail behind a health check that still passes, so only the breaker can eject it...
+        rig.Victim.FailWith(500);
+        var left = await FaultRig.TimeUntilAsync(() => !rig.Routes(rig.Victim, RequestKind.Read), LeaveDeadline);
+
+        // ...then it crashes, its probes see it down, and it is restarted well within the break.
+        await rig.Victim.KillAsync();
+        await FaultRig.HoldAsync(FaultRig.Grace(HealthState.Unhealthy));
+        rig.Victim.Mark();
+        await rig.Victim.RestartAsync();
+        var returned = await rig.TimeUntilReturnedAsync(breakDuration / 2);
+        await rig.Load.StopAsync();
+
+        var allowed = FaultRig.ConsecutiveFailures + (2 * rig.Load.Workers);
+        Report(rig, "instance ejected, then restarted within the 30 s break", allowedReads: allowed, allowedWrites: allowed, left, returned, $"allowance {allowed} shared; return deadline {breakDuration.TotalSeconds / 2:0}s", shared: true);
+    }
+
+    [Fact]
     public async Task DegradedThenDraining_WritesLeaveThenReads_NothingFails()
     {
         await using var rig = await FaultRig.StartAsync();

@@ -71,7 +71,8 @@ internal sealed class FaultRig : IAsyncDisposable
         return (probes * ((ProbeInterval * (1 + Jitter)) + ProbeTimeout)) + Slack;
     }
 
-    public static async Task<FaultRig> StartAsync()
+    /// <summary>Starts the backends, the gateway (ejecting for <paramref name="breakDuration"/>, else <see cref="BreakDuration"/>) and the load.</summary>
+    public static async Task<FaultRig> StartAsync(TimeSpan? breakDuration = null)
     {
         var backends = new FaultyBackend[3];
         string[] names = ["a", "b", "c"];
@@ -84,7 +85,7 @@ internal sealed class FaultRig : IAsyncDisposable
             }
         }
 
-        var gateway = await GatewayHost.StartAsync(Settings(backends));
+        var gateway = await GatewayHost.StartAsync(Settings(backends, breakDuration ?? BreakDuration));
         await gateway.WaitStartedAsync();
         await gateway.WaitForStatesAsync(Cluster, [.. names.Select(n => (n, HealthState.Healthy))]);
         var load = new SteadyLoad(
@@ -181,7 +182,7 @@ internal sealed class FaultRig : IAsyncDisposable
         }
     }
 
-    private static Dictionary<string, string?> Settings(FaultyBackend[] backends)
+    private static Dictionary<string, string?> Settings(FaultyBackend[] backends, TimeSpan breakDuration)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -196,7 +197,7 @@ internal sealed class FaultRig : IAsyncDisposable
             ["HealthProxy:Probes:UnhealthyThreshold"] = UnhealthyThreshold.ToString(CultureInfo.InvariantCulture),
             ["HealthProxy:Probes:Jitter"] = Jitter.ToString(CultureInfo.InvariantCulture),
             ["HealthProxy:OutlierDetection:ConsecutiveFailures"] = ConsecutiveFailures.ToString(CultureInfo.InvariantCulture),
-            ["HealthProxy:OutlierDetection:BreakDuration"] = BreakDuration.ToString(),
+            ["HealthProxy:OutlierDetection:BreakDuration"] = breakDuration.ToString(),
         };
         foreach (var backend in backends)
         {
