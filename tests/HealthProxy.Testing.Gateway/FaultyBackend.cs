@@ -33,6 +33,7 @@ public sealed class FaultyBackend : IAsyncDisposable
     private readonly ConcurrentDictionary<HttpContext, byte> _inFlight = new();
     private readonly long[] _received = new long[Methods.Length * StateCount];
     private readonly long[] _late = new long[Methods.Length * StateCount];
+    private readonly long[] _killed = new long[Methods.Length];
     private readonly long[] _graceTicks = new long[StateCount];
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private volatile Fault _fault = Fault.None;
@@ -160,6 +161,9 @@ public sealed class FaultyBackend : IAsyncDisposable
     /// <summary>Of those, the ones that arrived after the state's grace: the gateway should have known.</summary>
     public long Late(string method, HealthState state) => Interlocked.Read(ref _late[Slot(method, state)]);
 
+    /// <summary>Proxied requests with <paramref name="method"/> that were open (received, not answered) when the instance was killed.</summary>
+    public long AbortedByKill(string method) => Interlocked.Read(ref _killed[Slot(method, 0) / StateCount]);
+
     /// <summary>Proxied requests of any method.</summary>
     public long ReceivedAll() => Methods.Sum(Received);
 
@@ -191,6 +195,11 @@ public sealed class FaultyBackend : IAsyncDisposable
 
             foreach (var context in _inFlight.Keys)
             {
+                if (context.Request.Path != HealthPath)
+                {
+                    Interlocked.Increment(ref _killed[Slot(context.Request.Method, 0) / StateCount]);
+                }
+
                 context.Abort();
             }
 
@@ -206,11 +215,11 @@ public sealed class FaultyBackend : IAsyncDisposable
         }
     }
 
-    /// <summary>Listens again on the same port, answering normally and publishing healthy.</summary>
-    public async Task RestartAsync()
+    /// <summary>Listens again on the same port, answering normally and publishing <paramref name="state"/> (a real restart publishes starting first).</summary>
+    public async Task RestartAsync(HealthState state = HealthState.Healthy)
     {
         _fault = Fault.None;
-        SetHealth(HealthState.Healthy);
+        SetHealth(state);
         await ListenAsync(Port).ConfigureAwait(false);
     }
 

@@ -7,6 +7,11 @@ namespace HealthProxy.Reliability.Tests.Backends;
 /// A few client workers sending reads (GET) and writes (POST) to the gateway at a steady total rate, each
 /// request with its own deadline. Counts outcomes by kind (never keeps a log, so a long run stays bounded).
 /// </summary>
+/// <remarks>
+/// Open loop, as real clients are: a worker sends on every tick whether or not its earlier requests have been
+/// answered, so a hung instance does not quietly throttle the load that should be exposing it. Each worker
+/// keeps at most <see cref="MaxInFlightPerWorker"/> requests open; a tick beyond that is skipped and counted.
+/// </remarks>
 internal sealed class SteadyLoad : IAsyncDisposable
 {
     private readonly HttpClient _client;
@@ -19,6 +24,7 @@ internal sealed class SteadyLoad : IAsyncDisposable
     private readonly ConcurrentDictionary<string, long> _reasons = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _servedBy = new(StringComparer.Ordinal);
     private Task[] _running = [];
+    private long _skipped;
 
     public SteadyLoad(Uri gateway, int workers, double ratePerSecond, TimeSpan requestTimeout)
     {
@@ -32,7 +38,12 @@ internal sealed class SteadyLoad : IAsyncDisposable
         _requestTimeout = requestTimeout;
     }
 
+    public const int MaxInFlightPerWorker = 64;
+
     public int Workers => _workers;
+
+    /// <summary>Ticks skipped because a worker already had <see cref="MaxInFlightPerWorker"/> requests open.</summary>
+    public long Skipped => Interlocked.Read(ref _skipped);
 
     public long Requests(RequestKind kind) => Interlocked.Read(ref _requests[(int)kind]);
 
@@ -70,19 +81,29 @@ internal sealed class SteadyLoad : IAsyncDisposable
         // Workers start spread over one period and alternate kinds, so reads and writes interleave evenly.
         var kind = worker % 2 == 0 ? RequestKind.Read : RequestKind.Write;
         using var timer = new PeriodicTimer(_period);
+        var open = new List<Task>(MaxInFlightPerWorker);
         try
         {
             await Task.Delay(_period * worker / _workers, _stop.Token);
             while (await timer.WaitForNextTickAsync(_stop.Token))
             {
-                await SendAsync(kind);
+                open.RemoveAll(t => t.IsCompleted);
+                if (open.Count >= MaxInFlightPerWorker)
+                {
+                    Interlocked.Increment(ref _skipped);
+                    continue;
+                }
+
+                open.Add(SendAsync(kind));
                 kind = kind == RequestKind.Read ? RequestKind.Write : RequestKind.Read;
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
-            // Stopped.
+            // Stopped; what is open still finishes (or meets its deadline).
         }
+
+        await Task.WhenAll(open);
     }
 
     private async Task SendAsync(RequestKind kind)
