@@ -54,10 +54,14 @@ public sealed class BackendFaultTests(ITestOutputHelper output)
         Report(rig, "instance killed, restarted (starting, then healthy)", allowedReads: 0, allowedWrites: aborted + rig.Load.Workers, left, returned, $"writes open at the kill {aborted}");
     }
 
-    [Fact]
-    public async Task Hung_ReadsRetriedOnlySwallowedWritesFail_ReturnsAfterRecovery()
+    [Theory]
+    [InlineData("RoundRobin")]
+    [InlineData("PowerOfTwoChoices")]
+    public async Task Hung_ReadsRetriedOnlySwallowedWritesFail_ReturnsAfterRecovery(string loadBalancing)
     {
-        await using var rig = await FaultRig.StartAsync();
+        // RoundRobin (the shipped appsettings.json) keeps feeding it a third of the traffic until the probes catch
+        // it; YARP's default, PowerOfTwoChoices, sees its open requests pile up and mostly avoids it before that.
+        await using var rig = await FaultRig.StartAsync(loadBalancing: loadBalancing);
         await FaultRig.HoldAsync(Warmup);
 
         rig.Victim.Hang();
@@ -71,7 +75,7 @@ public sealed class BackendFaultTests(ITestOutputHelper output)
 
         // Every write the hung instance swallowed (within the grace, or it would be a violation) times out;
         // nothing else may fail.
-        Report(rig, "instance hung", allowedReads: 0, allowedWrites: swallowed, left, returned, $"writes swallowed {swallowed}");
+        Report(rig, $"instance hung ({loadBalancing})", allowedReads: 0, allowedWrites: swallowed, left, returned, $"writes swallowed {swallowed}");
     }
 
     [Fact]
@@ -89,7 +93,7 @@ public sealed class BackendFaultTests(ITestOutputHelper output)
         await rig.Load.StopAsync();
 
         // 10x slower is still well inside every timeout: it stays in service and answers everything.
-        Report(rig, "instance slow (10x latency)", allowedReads: 0, allowedWrites: 0, left: null, returned: null, string.Create(CultureInfo.InvariantCulture, $"victim's share while slow {share:P0}"), expectLeave: false);
+        Report(rig, "instance slow (10x latency)", allowedReads: 0, allowedWrites: 0, left: null, returned: null, string.Create(CultureInfo.InvariantCulture, $"victim's share while slow {share:P0}"), expectLeave: false, expectReturn: false);
     }
 
     [Fact]
@@ -247,6 +251,7 @@ public sealed class BackendFaultTests(ITestOutputHelper output)
         TimeSpan? returned,
         string? extra = null,
         bool expectLeave = true,
+        bool expectReturn = true,
         bool extraPassed = true,
         bool shared = false)
     {
@@ -258,7 +263,7 @@ public sealed class BackendFaultTests(ITestOutputHelper output)
             : Math.Max(0, failedReads - allowedReads) + Math.Max(0, failedWrites - allowedWrites);
         var violations = rig.Violations();
         var leaveOk = !expectLeave || left is not null;
-        var returnOk = returned is not null || scenario.Contains("slow", StringComparison.Ordinal);
+        var returnOk = !expectReturn || returned is not null;
         var allowance = shared ? $"{allowedReads} in all" : $"{allowedReads} reads, {allowedWrites} writes";
         var details = string.Join(
             "; ",

@@ -71,8 +71,12 @@ internal sealed class FaultRig : IAsyncDisposable
         return (probes * ((ProbeInterval * (1 + Jitter)) + ProbeTimeout)) + Slack;
     }
 
-    /// <summary>Starts the backends, the gateway (ejecting for <paramref name="breakDuration"/>, else <see cref="BreakDuration"/>) and the load.</summary>
-    public static async Task<FaultRig> StartAsync(TimeSpan? breakDuration = null)
+    /// <summary>
+    /// Starts the backends, the gateway (ejecting for <paramref name="breakDuration"/>, else <see cref="BreakDuration"/>;
+    /// balancing with <paramref name="loadBalancing"/>, by default the shipped <c>appsettings.json</c>'s RoundRobin)
+    /// and the load.
+    /// </summary>
+    public static async Task<FaultRig> StartAsync(TimeSpan? breakDuration = null, string loadBalancing = "RoundRobin")
     {
         var backends = new FaultyBackend[3];
         string[] names = ["a", "b", "c"];
@@ -85,7 +89,7 @@ internal sealed class FaultRig : IAsyncDisposable
             }
         }
 
-        var gateway = await GatewayHost.StartAsync(Settings(backends, breakDuration ?? BreakDuration));
+        var gateway = await GatewayHost.StartAsync(Settings(backends, breakDuration ?? BreakDuration, loadBalancing));
         await gateway.WaitStartedAsync();
         await gateway.WaitForStatesAsync(Cluster, [.. names.Select(n => (n, HealthState.Healthy))]);
         var load = new SteadyLoad(
@@ -182,13 +186,13 @@ internal sealed class FaultRig : IAsyncDisposable
         }
     }
 
-    private static Dictionary<string, string?> Settings(FaultyBackend[] backends, TimeSpan breakDuration)
+    private static Dictionary<string, string?> Settings(FaultyBackend[] backends, TimeSpan breakDuration, string loadBalancing)
     {
         var settings = new Dictionary<string, string?>
         {
             ["ReverseProxy:Routes:all:ClusterId"] = Cluster,
             ["ReverseProxy:Routes:all:Match:Path"] = "/{**rest}",
-            [$"ReverseProxy:Clusters:{Cluster}:LoadBalancingPolicy"] = "RoundRobin",
+            [$"ReverseProxy:Clusters:{Cluster}:LoadBalancingPolicy"] = loadBalancing,
             [$"ReverseProxy:Clusters:{Cluster}:HealthCheck:Active:Enabled"] = "true",
             [$"ReverseProxy:Clusters:{Cluster}:HealthCheck:Active:Interval"] = ProbeInterval.ToString(),
             [$"ReverseProxy:Clusters:{Cluster}:HealthCheck:Active:Timeout"] = ProbeTimeout.ToString(),
