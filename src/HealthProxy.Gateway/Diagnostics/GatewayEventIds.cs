@@ -18,6 +18,7 @@ internal static class GatewayEventIds
     public const int OutlierEjectionRefused = 1301;
     public const int OutlierTrialDue = 1302;
     public const int OutlierReturned = 1303;
+    public const int OutlierEndedByProbe = 1304;
     public const int RetryBudgetExhausted = 1310;
     public const int RequestRetried = 1311;
     public const int CascadingFailure = 1500;

@@ -22,6 +22,10 @@ namespace HealthProxy.Gateway.Resilience;
 /// executions, so a timer (on the injected <see cref="TimeProvider"/>) ends the ejection instead. The trial's
 /// success closes the breaker (nothing to report: the opinion is already withdrawn); its failure opens it
 /// again for a longer break, which ejects the destination again. The store stays the only routing truth.
+/// An ejection also ends early when the destination's probe, having seen it unhealthy, sees it back (as Envoy's
+/// <c>successful_active_health_check_uneject_host</c>): an instance that crashed and restarted returns on its
+/// probe, not a whole break later. A probe that never saw it down (a shallow health check beside failing
+/// requests) ends nothing.
 /// Threading: breakers are Polly's; the per-cluster ejected set is guarded by <see cref="ClusterPolicy.Sync"/>;
 /// cluster changes come from YARP's config thread.
 /// </remarks>
@@ -31,6 +35,7 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
     private readonly ConcurrentDictionary<string, ClusterPolicy> _clusters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<DestinationKey, ITimer> _breaks = new();
     private readonly ConcurrentDictionary<DestinationKey, byte> _notClosed = new();
+    private readonly ConcurrentDictionary<DestinationKey, CircuitBreakerManualControl> _controls = new();
     private readonly Action<ResiliencePipelineBuilder<AttemptOutcome>, ConfigureBuilderContext<DestinationKey>> _configure;
     private readonly OutlierDetectionOptions _defaults;
     private readonly RetryOptions _retries;
@@ -54,6 +59,7 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
         _metrics = metrics;
         _logger = logger;
         _configure = Configure;
+        _store.ProbeRecovered += OnProbeRecovered;
     }
 
     /// <summary>The cluster's settings and shared state; false for a cluster YARP has not announced.</summary>
@@ -69,7 +75,7 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
     /// <remarks>
     /// Kept from the breaker's own OnOpened/OnClosed callbacks rather than a <see cref="CircuitBreakerStateProvider"/>:
     /// concurrent first requests can make the registry build a pipeline twice and keep one, and a provider of the
-    /// discarded one would answer from a disposed breaker.
+    /// discarded one answers from a disposed breaker (ObjectDisposedException on every request; seen under wrk).
     /// </remarks>
     public bool IsClosed(DestinationKey key) => !_notClosed.ContainsKey(key);
 
@@ -83,10 +89,21 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
         {
             policy.Retire();
         }
+
+        foreach (var key in _controls.Keys.Where(k => k.ClusterId == cluster.ClusterId))
+        {
+            _controls.TryRemove(key, out _);
+        }
+
+        foreach (var key in _notClosed.Keys.Where(k => k.ClusterId == cluster.ClusterId))
+        {
+            _notClosed.TryRemove(key, out _);
+        }
     }
 
     public void Dispose()
     {
+        _store.ProbeRecovered -= OnProbeRecovered;
         foreach (var timer in _breaks.Values)
         {
             timer.Dispose();
@@ -154,7 +171,10 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
                 : args => ValueTask.FromResult(streak.Record(args.Outcome.Result)),
             OnOpened = args =>
             {
+                // Kept from the callback, not at build time: concurrent first requests can make the registry build
+                // a pipeline twice and keep one, and only the kept one's callbacks ever run.
                 _notClosed[key] = 0;
+                _controls[key] = control;
                 if (!args.IsManual)
                 {
                     OnOpened(key, control, args.BreakDuration);
@@ -227,7 +247,42 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
         _breaks[key] = timer;
     }
 
-    private void EndBreak(ClusterPolicy policy, DestinationKey key)
+    private void OnProbeRecovered(string clusterId, string destinationId)
+    {
+        var key = new DestinationKey(clusterId, destinationId);
+        if (!_clusters.TryGetValue(clusterId, out var policy) || !_controls.TryGetValue(key, out var control))
+        {
+            return;
+        }
+
+        lock (policy.Sync)
+        {
+            if (!policy.Ejected.Contains(destinationId))
+            {
+                return;
+            }
+        }
+
+        LogEndedByProbe(clusterId, destinationId);
+        _ = CloseThenEndBreakAsync(policy, key, control);
+    }
+
+    private async Task CloseThenEndBreakAsync(ClusterPolicy policy, DestinationKey key, CircuitBreakerManualControl control)
+    {
+        try
+        {
+            // Closed first, so the requests that the withdrawn opinion lets in are not turned away as open-circuit.
+            await control.CloseAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
+        {
+            // The breaker was rebuilt or disposed meanwhile; its successor starts closed.
+        }
+
+        EndBreak(policy, key, trialDue: false);
+    }
+
+    private void EndBreak(ClusterPolicy policy, DestinationKey key, bool trialDue)
     {
         if (_breaks.TryRemove(key, out var timer))
         {
@@ -239,7 +294,11 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
             policy.Ejected.Remove(key.DestinationId);
         }
 
-        LogTrialDue(key.ClusterId, key.DestinationId);
+        if (trialDue)
+        {
+            LogTrialDue(key.ClusterId, key.DestinationId);
+        }
+
         _store.Report(key.ClusterId, key.DestinationId, HealthSource.Breaker, null);
     }
 
@@ -259,8 +318,12 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
         Message = "Instance {ClusterId}/{DestinationId} passed its trial and is back in service; its circuit breaker is closed.")]
     private partial void LogClosed(string clusterId, string destinationId);
 
+    [LoggerMessage(EventId = GatewayEventIds.OutlierEndedByProbe, Level = LogLevel.Information,
+        Message = "Instance {ClusterId}/{DestinationId}'s probe saw it come back; its ejection ends now and its circuit breaker is closed.")]
+    private partial void LogEndedByProbe(string clusterId, string destinationId);
+
     private sealed class BreakEnd(OutlierDetector detector, ClusterPolicy policy, DestinationKey key)
     {
-        public void Fire() => detector.EndBreak(policy, key);
+        public void Fire() => detector.EndBreak(policy, key, trialDue: true);
     }
 }

@@ -37,6 +37,12 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
     }
 
     /// <summary>
+    /// Raised (outside the store's lock) when an instance's probe, having judged it unhealthy, judges it anything
+    /// else: fresh evidence that the instance came back, newer than any breaker's. Arguments: cluster, destination.
+    /// </summary>
+    public event Action<string, string>? ProbeRecovered;
+
+    /// <summary>
     /// Records what <paramref name="source"/> says of one instance; null withdraws that source's
     /// opinion. A report for a destination the gateway does not route yet is kept until it appears
     /// (discovery reports an instance's state before the config reload that adds it, so a new
@@ -44,6 +50,7 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
     /// </summary>
     public void Report(string clusterId, string destinationId, HealthSource source, HealthState? state)
     {
+        bool recovered;
         lock (_lock)
         {
             if (!_clusters.TryGetValue(clusterId, out var cluster) || !cluster.Destinations.TryGetValue(destinationId, out var destination))
@@ -60,11 +67,17 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
                 return;
             }
 
+            recovered = source == HealthSource.Probe && destination.Sources[(int)source] == HealthState.Unhealthy && state is not (null or HealthState.Unhealthy);
             destination.Sources[(int)source] = state;
             if (Recompute(cluster.Id, destination))
             {
                 Publish_NeedsLock(cluster);
             }
+        }
+
+        if (recovered)
+        {
+            ProbeRecovered?.Invoke(clusterId, destinationId);
         }
     }
 

@@ -138,6 +138,34 @@ public sealed class OutlierDetectorTests : IDisposable
         Assert.True(_detector.IsClosed(new DestinationKey("svc", "b")));
     }
 
+    [Fact]
+    public async Task ProbeSawItDownThenBack_EjectionEndsBeforeTheBreak()
+    {
+        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        _store.Report("svc", "a", HealthSource.Probe, HealthState.Unhealthy);
+
+        _store.Report("svc", "a", HealthSource.Probe, HealthState.Healthy);
+
+        // No time passed: the breaker is closed and its opinion withdrawn, so requests run again at once.
+        await Eventually(async () => _store.Get("svc", "a")!.State == HealthState.Healthy && await RecordAsync("a", AttemptOutcome.Success, 1));
+        Assert.Equal(HealthState.Healthy, _store.Get("svc", "a")!.State);
+        Assert.True(await RecordAsync("a", AttemptOutcome.Success, 1));
+    }
+
+    [Fact]
+    public async Task ProbeNeverSawItDown_EjectionHoldsForTheBreak()
+    {
+        await RecordAsync("a", AttemptOutcome.Failure, 3);
+
+        // A shallow health check that keeps passing beside failing requests is no evidence of a recovery.
+        _store.Report("svc", "a", HealthSource.Probe, HealthState.Healthy);
+        _store.Report("svc", "a", HealthSource.Probe, HealthState.Healthy);
+        await Task.Yield();
+
+        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
+        Assert.False(await RecordAsync("a", AttemptOutcome.Success, 1));
+    }
+
     public void Dispose()
     {
         _detector.Dispose();
