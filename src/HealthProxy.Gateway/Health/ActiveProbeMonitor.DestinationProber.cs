@@ -85,13 +85,14 @@ internal sealed partial class ActiveProbeMonitor
             var options = _owner._options;
             var started = _owner._timeProvider.GetTimestamp();
             HealthState result;
+            var declared = false;
             try
             {
                 using var timeout = new CancellationTokenSource(active.Timeout ?? options.DefaultTimeout, _owner._timeProvider);
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _cts.Token);
                 using var request = _owner._requestFactory.CreateRequest(cluster.Model, destination.Model);
                 using var response = await cluster.Model.HttpClient.SendAsync(request, linked.Token).ConfigureAwait(false);
-                result = await ReadStateAsync(response, options.MaxBodyBytes, linked.Token).ConfigureAwait(false);
+                (result, declared) = await ReadStateAsync(response, options.MaxBodyBytes, linked.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (_cts.IsCancellationRequested)
             {
@@ -108,7 +109,7 @@ internal sealed partial class ActiveProbeMonitor
             HealthState? current;
             lock (_hysteresis)
             {
-                if (!_hysteresis.Observe(result))
+                if (!_hysteresis.Observe(result, declared))
                 {
                     return;
                 }
@@ -136,12 +137,14 @@ internal sealed partial class ActiveProbeMonitor
             return interval * factor;
         }
 
-        private static async Task<HealthState> ReadStateAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellation)
+        /// <summary>The state the response gives, and whether the instance stated it (see <see cref="ProbeResponseParser"/>).</summary>
+        private static async Task<(HealthState State, bool Declared)> ReadStateAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellation)
         {
             var statusCode = (int)response.StatusCode;
+            bool declared;
             if (response.Content.Headers.ContentLength > maxBytes)
             {
-                return ProbeResponseParser.Parse(statusCode, default);
+                return (ProbeResponseParser.Parse(statusCode, default, out declared), declared);
             }
 
             var buffer = ArrayPool<byte>.Shared.Rent(maxBytes + 1);
@@ -163,7 +166,8 @@ internal sealed partial class ActiveProbeMonitor
                     }
 
                     // Too large to be a status: let the code decide, without reading the rest.
-                    return ProbeResponseParser.Parse(statusCode, total > maxBytes ? default : buffer.AsSpan(0, total));
+                    var state = ProbeResponseParser.Parse(statusCode, total > maxBytes ? default : buffer.AsSpan(0, total), out declared);
+                    return (state, declared);
                 }
             }
             finally

@@ -10,7 +10,9 @@ namespace HealthProxy.Gateway.Health;
 /// The first result is taken as it is (at startup a dead instance must not get traffic). After that,
 /// <see cref="HealthState.Unhealthy"/> needs <c>unhealthyThreshold</c> results in a row to take an
 /// instance down, and an unhealthy instance needs <c>healthyThreshold</c> good results in a row to come
-/// back. The other states are the instance's own statements (degraded, starting, draining) and apply at once.
+/// back. The other states are the instance's own statements (degraded, starting, draining) and apply at once,
+/// and so does an unhealthy the instance states itself (its status document or health check says so): the
+/// damping is for probes that get no answer or a bare error code, not for what an instance says about itself.
 /// </remarks>
 internal sealed class ProbeHysteresis(int unhealthyThreshold, int healthyThreshold)
 {
@@ -20,8 +22,11 @@ internal sealed class ProbeHysteresis(int unhealthyThreshold, int healthyThresho
     /// <summary>The state after hysteresis; null before the first result.</summary>
     public HealthState? Current { get; private set; }
 
-    /// <summary>Feeds one probe result; true when <see cref="Current"/> changed.</summary>
-    public bool Observe(HealthState probed)
+    /// <summary>
+    /// Feeds one probe result; true when <see cref="Current"/> changed. <paramref name="declared"/>: the instance
+    /// stated <paramref name="probed"/> itself, rather than a timeout, refusal or status code implying it.
+    /// </summary>
+    public bool Observe(HealthState probed, bool declared = false)
     {
         if (Current is not { } current)
         {
@@ -32,7 +37,7 @@ internal sealed class ProbeHysteresis(int unhealthyThreshold, int healthyThresho
         if (probed == HealthState.Unhealthy)
         {
             _successes = 0;
-            if (current == HealthState.Unhealthy || ++_failures < unhealthyThreshold)
+            if (current == HealthState.Unhealthy || (++_failures < unhealthyThreshold && !declared))
             {
                 return false;
             }

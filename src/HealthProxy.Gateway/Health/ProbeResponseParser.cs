@@ -12,8 +12,15 @@ namespace HealthProxy.Gateway.Health;
 internal static class ProbeResponseParser
 {
     /// <summary>Classifies one probe response. <paramref name="body"/> is empty when it was too large to read.</summary>
-    public static HealthState Parse(int statusCode, ReadOnlySpan<byte> body)
+    public static HealthState Parse(int statusCode, ReadOnlySpan<byte> body) => Parse(statusCode, body, out _);
+
+    /// <summary>
+    /// Classifies one probe response; <paramref name="declared"/> says whether the instance stated its state
+    /// (a status document or ASP.NET Core's plain text) rather than the status code implying it.
+    /// </summary>
+    public static HealthState Parse(int statusCode, ReadOnlySpan<byte> body, out bool declared)
     {
+        declared = true;
         var trimmed = body.Trim(" \t\r\n"u8);
         if (!trimmed.IsEmpty)
         {
@@ -30,6 +37,7 @@ internal static class ProbeResponseParser
             }
         }
 
+        declared = false;
         return statusCode is >= 200 and <= 299 ? HealthState.Healthy : HealthState.Unhealthy;
     }
 

@@ -63,4 +63,17 @@ public class ProbeHysteresisTests
         Assert.True(hysteresis.Observe(statement));
         Assert.Equal(statement, hysteresis.Current);
     }
+
+    [Fact]
+    public void Observe_UnhealthyTheInstanceStates_AppliesAtOnce_ButAFailedProbeIsStillDamped()
+    {
+        var hysteresis = new ProbeHysteresis(3, 1);
+        hysteresis.Observe(HealthState.Healthy);
+
+        Assert.False(hysteresis.Observe(HealthState.Unhealthy, declared: false));
+        Assert.Equal(HealthState.Healthy, hysteresis.Current);
+
+        Assert.True(hysteresis.Observe(HealthState.Unhealthy, declared: true));
+        Assert.Equal(HealthState.Unhealthy, hysteresis.Current);
+    }
 }

@@ -45,7 +45,17 @@ public class ProbeResponseParserTests
     [InlineData(302, "", HealthState.Unhealthy)]
     public void Parse_NoUsableStatus_FallsBackToTheCode(int code, string body, HealthState expected)
     {
-        Assert.Equal(expected, ProbeResponseParser.Parse(code, Encoding.UTF8.GetBytes(body)));
+        Assert.Equal(expected, ProbeResponseParser.Parse(code, Encoding.UTF8.GetBytes(body), out var declared));
+        Assert.False(declared);
+    }
+
+    [Theory]
+    [InlineData(503, "{\"status\":\"unhealthy\"}")]
+    [InlineData(503, "Unhealthy")]
+    public void Parse_InstanceSaysUnhealthy_IsDeclared(int code, string body)
+    {
+        Assert.Equal(HealthState.Unhealthy, ProbeResponseParser.Parse(code, Encoding.UTF8.GetBytes(body), out var declared));
+        Assert.True(declared);
     }
 
     [Fact]
