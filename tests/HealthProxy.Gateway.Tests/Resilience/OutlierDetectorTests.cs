@@ -173,11 +173,16 @@ public sealed class OutlierDetectorTests : IDisposable
         _services.Dispose();
     }
 
+    /// <summary>
+    /// Polls until <paramref name="condition"/> holds or 10 s pass. The breaker's manual control closes on Polly's
+    /// own scheduler, so "at once" means as soon as that runs, which on a loaded machine can take a while.
+    /// </summary>
     private static async Task Eventually(Func<Task<bool>> condition)
     {
-        for (var i = 0; i < 200 && !await condition(); i++)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!await condition() && DateTime.UtcNow < deadline)
         {
-            await Task.Yield();
+            await Task.Delay(5);
         }
     }
 
