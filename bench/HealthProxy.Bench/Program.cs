@@ -3,6 +3,7 @@ using HealthProxy.Bench;
 return args.FirstOrDefault() switch
 {
     "alloc" => RoutingAllocation.Run(args.Skip(1).ToArray()),
+    "steps" => StepCost.Run(args.Skip(1).ToArray()),
     "scale" => await ScaleBench.RunAsync(args.Skip(1).ToArray()),
     "reconcile" => ProbeReconcile.Run(args.Skip(1).ToArray()),
     "probes" => await ProbeStorm.RunAsync(args.Skip(1).ToArray()),
@@ -11,6 +12,6 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: HealthProxy.Bench alloc [iterations] | scale [services] [instances] [backend-port] | probes <gateway.dll> <work-dir> | reconcile [clusters] [destinations]");
+    Console.Error.WriteLine("usage: HealthProxy.Bench alloc [iterations] | steps [iterations] | scale [services] [instances] [backend-port] | probes <gateway.dll> <work-dir> | reconcile [clusters] [destinations]");
     return 2;
 }

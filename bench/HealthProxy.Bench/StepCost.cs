@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using HealthProxy.Gateway.Diagnostics;
+using HealthProxy.Gateway.Resilience;
+using HealthProxy.Gateway.Routing;
+using HealthProxy.Gateway.State;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace HealthProxy.Bench;
+
+/// <summary>
+/// CPU and bytes per call of each step the gateway adds to a proxied request, with the rest of the
+/// pipeline (YARP's forwarder) replaced by a completed task: RequestMetricsMiddleware (with an OpenTelemetry
+/// meter provider listening, as in the gateway), HealthRoutingMiddleware, and ResilienceMiddleware on a
+/// closed breaker. One thread, N calls per step after a warm-up; what is left of a request's cost beyond
+/// these is YARP's and ASP.NET Core's.
+/// </summary>
+internal static class StepCost
+{
+    public static int Run(string[] args)
+    {
+        var iterations = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meterFactory = services.GetRequiredService<IMeterFactory>();
+        var metrics = new GatewayMetrics(meterFactory);
+        using var reader = new BaseExportingMetricReader(new NoExport());
+        using var meterProvider = Sdk.CreateMeterProviderBuilder().AddMeter(GatewayMetrics.MeterName).AddReader(reader).Build();
+
+        const string clusterId = "svc";
+        var table = new RoutingTable();
+        var store = new InstanceHealthStore(table, TimeProvider.System, metrics, NullLogger<InstanceHealthStore>.Instance);
+        var detector = new OutlierDetector(Options.Create(new OutlierDetectionOptions()), Options.Create(new RetryOptions()), store, TimeProvider.System, metrics, NullLogger<OutlierDetector>.Instance);
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
+        var cluster = new ClusterState(clusterId, new ClusterModel(new ClusterConfig { ClusterId = clusterId }, invoker));
+        DestinationState[] destinations = [new("a"), new("b"), new("c")];
+        foreach (var destination in destinations)
+        {
+            cluster.Destinations.TryAdd(destination.DestinationId, destination);
+        }
+
+        store.OnClusterAdded(cluster);
+        detector.OnClusterAdded(cluster);
+
+        var route = new RouteConfig { RouteId = "r", ClusterId = clusterId, Match = new RouteMatch { Path = "/{**rest}" } };
+        var feature = new Feature(new RouteModel(route, cluster, HttpTransformer.Default), cluster.Model);
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Response.StatusCode = 200;
+        context.Features.Set<IReverseProxyFeature>(feature);
+
+        RequestDelegate done = _ => Task.CompletedTask;
+        var requestMetrics = new RequestMetricsMiddleware(done, metrics, TimeProvider.System);
+        var routing = new HealthRoutingMiddleware(done, table, metrics, NullLogger<HealthRoutingMiddleware>.Instance);
+        var resilience = new ResilienceMiddleware(done, detector, table, metrics, NullLogger<ResilienceMiddleware>.Instance);
+        IReadOnlyList<DestinationState> chosen = [destinations[0]];
+        var steps = new (string Name, Func<Task> Invoke, Action Reset)[]
+        {
+            ("RequestMetricsMiddleware (histogram record)", () => requestMetrics.InvokeAsync(context), () => { }),
+            ("HealthRoutingMiddleware (classify + lookup)", () => routing.InvokeAsync(context), () => feature.AvailableDestinations = destinations),
+            ("ResilienceMiddleware (closed breaker, report)", () => resilience.InvokeAsync(context), () => feature.AvailableDestinations = chosen),
+        };
+
+        Console.WriteLine($"per-request steps, {iterations:N0} calls each, one thread, next() completed; nproc {Environment.ProcessorCount}, load average {RoutingAllocation.LoadAverage()}");
+        Console.WriteLine($"{"step",-48} {"ns/call",9} {"B/call",8}");
+        foreach (var (name, invoke, reset) in steps)
+        {
+            for (var i = 0; i < 20_000; i++)
+            {
+                reset();
+                invoke().GetAwaiter().GetResult();
+            }
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var started = Stopwatch.GetTimestamp();
+            for (var i = 0; i < iterations; i++)
+            {
+                reset();
+                invoke().GetAwaiter().GetResult();
+            }
+
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Console.WriteLine($"{name,-48} {elapsed.TotalNanoseconds / iterations,9:F1} {(double)allocated / iterations,8:F1}");
+        }
+
+        detector.Dispose();
+        return 0;
+    }
+
+    private sealed class NoExport : BaseExporter<Metric>
+    {
+        public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;
+    }
+
+    private sealed class Feature(RouteModel route, ClusterModel cluster) : IReverseProxyFeature
+    {
+        public RouteModel Route { get; } = route;
+
+        public ClusterModel Cluster { get; set; } = cluster;
+
+        public IReadOnlyList<DestinationState> AllDestinations { get; } = [];
+
+        public IReadOnlyList<DestinationState> AvailableDestinations { get; set; } = [];
+
+        public DestinationState? ProxiedDestination { get; set; }
+    }
+}
