@@ -124,7 +124,8 @@ internal static class RoutingAllocation
 
     internal static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-    private sealed class Feature(RouteModel route, ClusterModel cluster) : IReverseProxyFeature
+    /// <summary>YARP's proxy feature as a request carries it after routing; shared with <see cref="StepCost"/>.</summary>
+    internal sealed class Feature(RouteModel route, ClusterModel cluster) : IReverseProxyFeature
     {
         public RouteModel Route { get; } = route;
 

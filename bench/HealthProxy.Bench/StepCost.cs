@@ -50,7 +50,7 @@ internal static class StepCost
         detector.OnClusterAdded(cluster);
 
         var route = new RouteConfig { RouteId = "r", ClusterId = clusterId, Match = new RouteMatch { Path = "/{**rest}" } };
-        var feature = new Feature(new RouteModel(route, cluster, HttpTransformer.Default), cluster.Model);
+        var feature = new RoutingAllocation.Feature(new RouteModel(route, cluster, HttpTransformer.Default), cluster.Model);
         var context = new DefaultHttpContext();
         context.Request.Method = "GET";
         context.Response.StatusCode = 200;
@@ -98,18 +98,5 @@ internal static class StepCost
     private sealed class NoExport : BaseExporter<Metric>
     {
         public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;
-    }
-
-    private sealed class Feature(RouteModel route, ClusterModel cluster) : IReverseProxyFeature
-    {
-        public RouteModel Route { get; } = route;
-
-        public ClusterModel Cluster { get; set; } = cluster;
-
-        public IReadOnlyList<DestinationState> AllDestinations { get; } = [];
-
-        public IReadOnlyList<DestinationState> AvailableDestinations { get; set; } = [];
-
-        public DestinationState? ProxiedDestination { get; set; }
     }
 }
