@@ -24,8 +24,8 @@ public sealed class SoakTests(ITestOutputHelper output)
     // The churn makes instances unhealthy on purpose, and the gateway logs that at Error (as it should).
     private static readonly HashSet<string> ExpectedErrors = new(StringComparer.Ordinal) { "HealthProxy.Gateway.State.InstanceHealthStore[1002]" };
 
-    private static readonly TimeSpan Duration = ReliabilityMode.Pick(TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(30));
-    private static readonly TimeSpan WarmUp = ReliabilityMode.Pick(TimeSpan.FromSeconds(20), TimeSpan.FromMinutes(5));
+    private static readonly TimeSpan Duration = ReliabilityMode.Pick(TimeSpan.FromSeconds(80), TimeSpan.FromMinutes(30));
+    private static readonly TimeSpan WarmUp = ReliabilityMode.Pick(TimeSpan.FromSeconds(40), TimeSpan.FromMinutes(5));
     private static readonly TimeSpan Window = ReliabilityMode.Pick(TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(2));
     private static readonly TimeSpan ChurnEvery = ReliabilityMode.Pick(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5));
 
