@@ -98,3 +98,17 @@ to_ms() {  # wrk duration (123.45us | 1.23ms | 1.02s | 1.00m) -> milliseconds
 }
 ticks_per_s=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # user + system, in clock ticks
+
+# proxy_args <backend-port>: the command-line config both .NET proxies get, in YARP's schema: one
+# catch-all route to the nginx backend (common), plus HealthProxy's probes of its /healthz (health).
+proxy_args() {
+  common=(
+    "--ReverseProxy:Routes:bench:ClusterId=bench" "--ReverseProxy:Routes:bench:Match:Path={**catch-all}"
+    "--ReverseProxy:Clusters:bench:Destinations:nginx:Address=http://127.0.0.1:$1/"
+    "--Logging:LogLevel:Default=Warning" "--AllowedHosts=*"
+  )
+  health=(
+    "--ReverseProxy:Clusters:bench:HealthCheck:Active:Enabled=true" "--ReverseProxy:Clusters:bench:HealthCheck:Active:Interval=00:00:05"
+    "--ReverseProxy:Clusters:bench:HealthCheck:Active:Timeout=00:00:02" "--ReverseProxy:Clusters:bench:HealthCheck:Active:Path=/healthz"
+  )
+}

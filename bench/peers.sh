@@ -64,15 +64,7 @@ pids+=($!)
 
 # Both .NET proxies: same route and cluster, Release, Server GC, tiered PGO (the .NET 8+ default, set
 # explicitly), logging at Warning, no appsettings.json (empty content root).
-common=(
-  "--ReverseProxy:Routes:bench:ClusterId=bench" "--ReverseProxy:Routes:bench:Match:Path={**catch-all}"
-  "--ReverseProxy:Clusters:bench:Destinations:nginx:Address=http://127.0.0.1:$be/"
-  "--Logging:LogLevel:Default=Warning" "--AllowedHosts=*"
-)
-health=(
-  "--ReverseProxy:Clusters:bench:HealthCheck:Active:Enabled=true" "--ReverseProxy:Clusters:bench:HealthCheck:Active:Interval=00:00:05"
-  "--ReverseProxy:Clusters:bench:HealthCheck:Active:Timeout=00:00:02" "--ReverseProxy:Clusters:bench:HealthCheck:Active:Path=/healthz"
-)
+proxy_args "$be"
 dotnet_env=(DOTNET_gcServer=1 DOTNET_TieredPGO=1 ASPNETCORE_ENVIRONMENT=Production)
 mkdir -p "$tmp/yarp" "$tmp/hp"
 (cd "$tmp/yarp" && exec env "${dotnet_env[@]}" dotnet "$build/app/PlainYarp/PlainYarp.dll" --contentRoot "$tmp/yarp" \

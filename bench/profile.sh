@@ -29,15 +29,7 @@ nginx_conf "$tmp/backend" "server { listen 127.0.0.1:$be; default_type text/plai
     location = /healthz { return 200 '{\"status\":\"healthy\"}'; }
     location / { return 200 'ok'; } }"
 start_nginx "$tmp/backend" nginx-backend
-common=(
-  "--ReverseProxy:Routes:bench:ClusterId=bench" "--ReverseProxy:Routes:bench:Match:Path={**catch-all}"
-  "--ReverseProxy:Clusters:bench:Destinations:nginx:Address=http://127.0.0.1:$be/"
-  "--Logging:LogLevel:Default=Warning" "--AllowedHosts=*"
-)
-health=(
-  "--ReverseProxy:Clusters:bench:HealthCheck:Active:Enabled=true" "--ReverseProxy:Clusters:bench:HealthCheck:Active:Interval=00:00:05"
-  "--ReverseProxy:Clusters:bench:HealthCheck:Active:Timeout=00:00:02" "--ReverseProxy:Clusters:bench:HealthCheck:Active:Path=/healthz"
-)
+proxy_args "$be"
 dotnet_env=(DOTNET_gcServer=1 ASPNETCORE_ENVIRONMENT=Production)
 mkdir -p "$tmp/yarp" "$tmp/hp"
 (cd "$tmp/yarp" && exec env "${dotnet_env[@]}" dotnet "$build/app/PlainYarp/PlainYarp.dll" --contentRoot "$tmp/yarp" \

@@ -30,9 +30,7 @@ public sealed class HealthViewsTests : IDisposable
     {
         var payment = Add("payment-a");
         var shared = Add("shared-a");
-        var settings = ArticleSettings(payment, shared);
-        settings["HealthProxy:Security:DetailedToken"] = Token;
-        await using var gateway = await GatewayHost.StartAsync(settings);
+        await using var gateway = await GatewayHost.StartAsync(ArticleSettings(payment, shared));
         await gateway.WaitStartedAsync();
         var factory = gateway.App.Services.GetRequiredService<IMeterFactory>();
         long cascades = 0;
@@ -160,9 +158,7 @@ public sealed class HealthViewsTests : IDisposable
     {
         var payment = Add("payment-a");
         var shared = Add("shared-a");
-        var settings = ArticleSettings(payment, shared);
-        settings["HealthProxy:Security:DetailedToken"] = Token;
-        await using var gateway = await GatewayHost.StartAsync(settings);
+        await using var gateway = await GatewayHost.StartAsync(ArticleSettings(payment, shared));
         await gateway.WaitStartedAsync();
         payment.SetHealth(500, "System.InvalidOperationException: boom at Payment.Db.Connect() 10.9.8.7");
         await Eventually.HoldsAsync(async () => (await gateway.Client.GetAsync("/health")).StatusCode == HttpStatusCode.OK
@@ -222,12 +218,13 @@ public sealed class HealthViewsTests : IDisposable
         return await gateway.Client.SendAsync(request);
     }
 
-    /// <summary>Six clusters as in the article; payment has its own instance, the others share one.</summary>
+    /// <summary>Six clusters as in the article; payment has its own instance, the others share one. Detailed view on.</summary>
     private static Dictionary<string, string?> ArticleSettings(Backend payment, Backend shared)
     {
         var settings = new Dictionary<string, string?>
         {
             ["HealthProxy:Probes:UnhealthyThreshold"] = "1",
+            ["HealthProxy:Security:DetailedToken"] = Token,
         };
         foreach (var (cluster, dependsOn) in Article)
         {

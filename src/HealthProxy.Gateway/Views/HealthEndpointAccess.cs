@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
@@ -45,22 +46,39 @@ internal sealed class HealthEndpointAccess
     public ReadOnlySpan<byte> SessionKey => _sessionKey;
 
     /// <summary>Whether the request carries the detailed token.</summary>
+    /// <remarks>Runs on every proxied request that has an <c>Authorization</c> header (to strip the token), so it allocates nothing.</remarks>
     public bool HasDetailedToken(HttpRequest request)
     {
-        var header = request.Headers.Authorization.ToString();
-        return IsDetailedToken(header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase) ? header[BearerPrefix.Length..].Trim() : string.Empty);
+        // Several Authorization headers join with a comma here, so they never match.
+        ReadOnlySpan<char> header = request.Headers.Authorization.ToString();
+        return header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase) && IsDetailedToken(header[BearerPrefix.Length..].Trim());
     }
 
     /// <summary>Whether <paramref name="presented"/> is the detailed token.</summary>
-    public bool IsDetailedToken(string? presented)
+    public bool IsDetailedToken(ReadOnlySpan<char> presented)
     {
-        if (_tokenHash is null || string.IsNullOrEmpty(presented))
+        if (_tokenHash is null || presented.IsEmpty)
         {
             return false;
         }
 
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(presented), hash);
-        return CryptographicOperations.FixedTimeEquals(hash, _tokenHash);
+        const int StackLimit = 512;
+        var length = Encoding.UTF8.GetByteCount(presented);
+        byte[]? rented = null;
+        var bytes = length <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            var written = Encoding.UTF8.GetBytes(presented, bytes);
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(bytes[..written], hash);
+            return CryptographicOperations.FixedTimeEquals(hash, _tokenHash);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 }
