@@ -16,9 +16,11 @@ internal static class MetricsHostingExtensions
     [
         "Microsoft.AspNetCore.Hosting",
         "Microsoft.AspNetCore.Server.Kestrel",
-        "System.Net.Http",
         "System.Runtime",
     ];
+
+    /// <summary>The outgoing-request meter, exported only with <see cref="MetricsOptions.HttpClientMeter"/>.</summary>
+    public const string HttpClientMeter = "System.Net.Http";
 
     /// <summary>
     /// The outgoing-request tags /metrics keeps: the client instruments also carry <c>server.address</c>,
@@ -41,11 +43,22 @@ internal static class MetricsHostingExtensions
         services.AddSingleton<ServiceHealthGauges>();
         services.AddSingleton<DegradedTimeTracker>();
         services.AddSingleton<HealthGauges>();
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(GatewayMetrics.MeterName)
-            .AddMeter(BuiltInMeters)
-            .AddView(instrument => instrument.Meter.Name == "System.Net.Http" ? HttpClientView : null)
-            .AddPrometheusExporter());
+        services.AddOpenTelemetry().WithMetrics(metrics =>
+        {
+            metrics.AddMeter(GatewayMetrics.MeterName)
+                .AddMeter(BuiltInMeters)
+                .AddView(instrument => instrument.Meter.Name == HttpClientMeter ? HttpClientView : null)
+                .AddPrometheusExporter();
+
+            // Read when the provider is built, after MapHealthProxy has reported an unreadable value by its key.
+            ((IDeferredMeterProviderBuilder)metrics).Configure((provider, deferred) =>
+            {
+                if (provider.GetRequiredService<IOptions<MetricsOptions>>().Value.HttpClientMeter)
+                {
+                    deferred.AddMeter(HttpClientMeter);
+                }
+            });
+        });
 
         var section = builder.Configuration.GetSection(MetricsOptions.SectionName);
         if (section.GetValue<int?>(nameof(MetricsOptions.Port)) is { } port and > 0 and <= 65535)

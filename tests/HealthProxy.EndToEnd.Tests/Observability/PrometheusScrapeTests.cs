@@ -80,6 +80,41 @@ public sealed class PrometheusScrapeTests : IDisposable
         Assert.Equal(0, _backends[0].Received("GET"));
     }
 
+    [Fact]
+    public async Task HttpClientMeter_Default_NotExported()
+    {
+        _backends.Add(Backend.Start("a"));
+        await using var gateway = await GatewayHost.StartAsync(GatewaySettings.For(_backends));
+        await gateway.WaitStartedAsync();
+
+        Assert.Equal(["a"], await gateway.SendAsync(HttpMethod.Get, "/items", 1));
+        var scrape = await gateway.Client.GetStringAsync("/metrics");
+
+        Assert.Contains("healthproxy_request_duration_seconds_count{", scrape, StringComparison.Ordinal);
+        Assert.DoesNotContain("http_client_", scrape, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HttpClientMeter_Enabled_ExportedWithoutAddresses()
+    {
+        _backends.Add(Backend.Start("a"));
+        var settings = GatewaySettings.For(_backends);
+        settings["HealthProxy:Metrics:HttpClientMeter"] = "true";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await gateway.WaitStartedAsync();
+
+        Assert.Equal(["a"], await gateway.SendAsync(HttpMethod.Get, "/items", 1));
+        var scrape = "";
+        await Eventually.HoldsAsync(
+            async () => (scrape = await gateway.Client.GetStringAsync("/metrics")).Contains("http_client_request_duration_seconds_count{", StringComparison.Ordinal),
+            "the forwarded request is counted by System.Net.Http's meter");
+
+        // Only the client series: the backend's Kestrel runs in this test process and its server-side series name its own address.
+        var client = scrape.Split('\n').Where(line => line.StartsWith("http_client_", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(client);
+        Assert.DoesNotContain(client, line => line.Contains("server_address", StringComparison.Ordinal) || line.Contains("server_port", StringComparison.Ordinal));
+    }
+
     public void Dispose()
     {
         foreach (var backend in _backends)

@@ -84,6 +84,7 @@ public class ConfigurationFuzzTests
         new("ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.FailureStatusCodes", Gen.OneOf(Words, Gen.OneOf("500-599", "502,503", "99", "600", "503-500", "500-", "5xx")), v => HealthProxy.Gateway.Resilience.StatusCodeSet.TryParse(v, out _)),
         new("ReverseProxy:Routes:orders:Metadata:HealthProxy.RequestKind", Words, v => v.Equals("read", StringComparison.OrdinalIgnoreCase) || v.Equals("write", StringComparison.OrdinalIgnoreCase)),
         new("ReverseProxy:Clusters:orders:Metadata:HealthProxy.Critical", Words, v => bool.TryParse(v, out _)),
+        new("HealthProxy:Metrics:HttpClientMeter", Words, v => Convert<bool>(v) is not null),
         new("ReverseProxy:Clusters:orders:HealthCheck:Active:Interval", Spans, v => YarpSpan(v) is { } s && s > TimeSpan.Zero && s <= Hour),
         new("ReverseProxy:Clusters:orders:HealthCheck:Active:Timeout", Spans, v => YarpSpan(v) is { } s && s > TimeSpan.Zero && s <= Hour),
     ];
