@@ -34,7 +34,7 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
     private readonly ResiliencePipelineRegistry<DestinationKey> _registry = new();
     private readonly ConcurrentDictionary<string, ClusterPolicy> _clusters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<DestinationKey, ITimer> _breaks = new();
-    private readonly ConcurrentDictionary<DestinationKey, byte> _notClosed = new();
+    private readonly ConcurrentDictionary<DestinationKey, BreakerState> _states = new();
     private readonly ConcurrentDictionary<DestinationKey, CircuitBreakerManualControl> _controls = new();
     private readonly Action<ResiliencePipelineBuilder<AttemptOutcome>, ConfigureBuilderContext<DestinationKey>> _configure;
     private readonly OutlierDetectionOptions _defaults;
@@ -69,15 +69,40 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
     public ResiliencePipeline<AttemptOutcome> Breaker(DestinationKey key) => _registry.GetOrAddPipeline(key, _configure);
 
     /// <summary>
-    /// Whether the breaker of <paramref name="key"/> (made by <see cref="Breaker"/>) is closed, or there is none:
-    /// then a request needs no permission from it, only to report its outcome afterwards.
+    /// What the request path reads of the breaker of <paramref name="key"/>; null until <see cref="Breaker"/> first built it.
     /// </summary>
     /// <remarks>
     /// Kept from the breaker's own OnOpened/OnClosed callbacks rather than a <see cref="CircuitBreakerStateProvider"/>:
     /// concurrent first requests can make the registry build a pipeline twice and keep one, and a provider of the
     /// discarded one answers from a disposed breaker (ObjectDisposedException on every request; seen under wrk).
     /// </remarks>
-    public bool IsClosed(DestinationKey key) => !_notClosed.ContainsKey(key);
+    public BreakerState? State(DestinationKey key) => _states.GetValueOrDefault(key);
+
+    /// <summary>
+    /// Whether the breaker of <paramref name="key"/> is closed, or there is none yet: then a request needs no
+    /// permission from it, only to <see cref="ReportAsync">report</see> its outcome afterwards.
+    /// </summary>
+    public bool IsClosed(DestinationKey key) => State(key)?.IsClosed ?? true;
+
+    /// <summary>Reports the outcome of a request that the closed breaker of <paramref name="key"/> let through.</summary>
+    /// <remarks>
+    /// In consecutive mode a success only ends the destination's run of failures, and Polly is not called: its
+    /// window then holds failures only, so the n-th failure in a row trips it however busy the destination is.
+    /// (Counted beside thousands of successes, that failure was a ratio below any a breaker can trip at, and a
+    /// busy destination was ejected only once its failures made up 0.1% of the window.) Anything else runs through the breaker's
+    /// pipeline in an execution whose callback completes at once, so every layer completes synchronously and
+    /// allocates nothing; holding an execution open across the proxied call cost an async frame per layer.
+    /// </remarks>
+    public ValueTask ReportAsync(DestinationKey key, BreakerState? state, AttemptOutcome outcome, CancellationToken cancellationToken)
+    {
+        if (outcome == AttemptOutcome.Success && state?.Streak is { } streak)
+        {
+            streak.Record(outcome);
+            return default;
+        }
+
+        return ExecuteReportAsync(Breaker(key), outcome, cancellationToken);
+    }
 
     public void OnClusterAdded(ClusterState cluster) => Sync(cluster);
 
@@ -95,9 +120,9 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
             _controls.TryRemove(key, out _);
         }
 
-        foreach (var key in _notClosed.Keys.Where(k => k.ClusterId == cluster.ClusterId))
+        foreach (var key in _states.Keys.Where(k => k.ClusterId == cluster.ClusterId))
         {
-            _notClosed.TryRemove(key, out _);
+            _states.TryRemove(key, out _);
         }
     }
 
@@ -147,14 +172,16 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
 
         context.AddReloadToken(policy.Reload);
         var options = policy.Options;
-        _notClosed.TryRemove(key, out _);   // a rebuilt breaker starts closed
+        var state = _states.GetOrAdd(key, static _ => new BreakerState());
         if (!options.Enabled)
         {
+            state.Rebuilt(null);
             return;
         }
 
         var control = new CircuitBreakerManualControl();
         var streak = options.FailureRatio is null ? new FailureStreak(options.ConsecutiveFailures) : null;
+        state.Rebuilt(streak);
         builder.TimeProvider = _timeProvider;
         builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptOutcome>
         {
@@ -166,14 +193,15 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
             BreakDuration = options.BreakDuration,
             BreakDurationGenerator = args => ValueTask.FromResult(BreakFor(options, args.HalfOpenAttempts)),
             ManualControl = control,
+            // The state's streak, not this build's: of two pipelines built at once, the kept one may be the other's twin.
             ShouldHandle = streak is null
                 ? static args => ValueTask.FromResult(args.Outcome.Result == AttemptOutcome.Failure)
-                : args => ValueTask.FromResult(streak.Record(args.Outcome.Result)),
+                : args => ValueTask.FromResult(state.Streak?.Record(args.Outcome.Result) ?? false),
             OnOpened = args =>
             {
                 // Kept from the callback, not at build time: concurrent first requests can make the registry build
                 // a pipeline twice and keep one, and only the kept one's callbacks ever run.
-                _notClosed[key] = 0;
+                state.Opened();
                 _controls[key] = control;
                 if (!args.IsManual)
                 {
@@ -184,10 +212,10 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
             },
             OnClosed = args =>
             {
-                _notClosed.TryRemove(key, out _);
+                state.Closed();
                 if (args.IsManual)
                 {
-                    streak?.Reset();
+                    state.Streak?.Reset();
                 }
                 else
                 {
@@ -197,6 +225,23 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
                 return default;
             },
         });
+    }
+
+    private static async ValueTask ExecuteReportAsync(ResiliencePipeline<AttemptOutcome> breaker, AttemptOutcome outcome, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            // Opened meanwhile by other requests: Polly rejects the report, and there is nothing left to count.
+            _ = await breaker.ExecuteOutcomeAsync(
+                static (_, outcome) => new ValueTask<Outcome<AttemptOutcome>>(Outcome.FromResult(outcome)),
+                context,
+                outcome).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
     }
 
     /// <summary>The n-th ejection in a row lasts n breaks, up to the cap.</summary>

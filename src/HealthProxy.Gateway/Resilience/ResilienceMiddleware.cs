@@ -59,11 +59,12 @@ internal sealed partial class ResilienceMiddleware(
 
         // The common case inline: one async frame per request, not one per call level.
         var key = new DestinationKey(clusterId, first.DestinationId);
+        var state = detector.State(key);
         Attempt attempt;
-        if (detector.IsClosed(key))
+        if (state?.IsClosed ?? true)
         {
             await next(context).ConfigureAwait(false);
-            attempt = await ReportAsync(detector.Breaker(key), context, policy).ConfigureAwait(false);
+            attempt = await ReportAsync(key, state, context, policy).ConfigureAwait(false);
         }
         else
         {
@@ -104,38 +105,21 @@ internal sealed partial class ResilienceMiddleware(
     private async ValueTask<Attempt> AttemptAsync(HttpContext context, ClusterPolicy policy, DestinationState destination)
     {
         var key = new DestinationKey(policy.ClusterId, destination.DestinationId);
-        if (!detector.IsClosed(key))
+        var state = detector.State(key);
+        if (!(state?.IsClosed ?? true))
         {
             return await GuardedAttemptAsync(context, policy, detector.Breaker(key)).ConfigureAwait(false);
         }
 
         await next(context).ConfigureAwait(false);
-        return await ReportAsync(detector.Breaker(key), context, policy).ConfigureAwait(false);
+        return await ReportAsync(key, state, context, policy).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// After a request that a closed breaker let through: judges it and reports the outcome to the breaker,
-    /// through an execution whose callback completes at once (so every layer of the pipeline completes
-    /// synchronously and allocates nothing). Holding a Polly execution open across the proxied call instead
-    /// cost an async frame per pipeline layer on every request (about 700 B).
-    /// </summary>
-    private static async ValueTask<Attempt> ReportAsync(ResiliencePipeline<AttemptOutcome> breaker, HttpContext context, ClusterPolicy policy)
+    /// <summary>After a request that a closed breaker let through: judges it and reports the outcome to the breaker.</summary>
+    private async ValueTask<Attempt> ReportAsync(DestinationKey key, BreakerState? state, HttpContext context, ClusterPolicy policy)
     {
         var outcome = Judge(context, policy);
-        var resilienceContext = ResilienceContextPool.Shared.Get(context.RequestAborted);
-        try
-        {
-            // Opened meanwhile by other requests: Polly rejects the report, and there is nothing left to count.
-            _ = await breaker.ExecuteOutcomeAsync(
-                static (_, outcome) => new ValueTask<Outcome<AttemptOutcome>>(Outcome.FromResult(outcome)),
-                resilienceContext,
-                outcome).ConfigureAwait(false);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(resilienceContext);
-        }
-
+        await detector.ReportAsync(key, state, outcome, context.RequestAborted).ConfigureAwait(false);
         return outcome == AttemptOutcome.Success ? Attempt.Done : Attempt.Failed;
     }
 

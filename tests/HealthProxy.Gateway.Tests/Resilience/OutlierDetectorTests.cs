@@ -92,6 +92,17 @@ public sealed class OutlierDetectorTests : IDisposable
     }
 
     [Fact]
+    public async Task Failures_InARowAfterThousandsOfSuccessesInTheWindow_EjectAtTheThreshold()
+    {
+        // A busy destination: 2,000 requests per second over the 10 s window. Against the whole window, one failure
+        // is a ratio of 1/20,000, below any ratio a breaker could trip at; a run of failures must still eject.
+        await RecordAsync("a", AttemptOutcome.Success, 20_000);
+        await RecordAsync("a", AttemptOutcome.Failure, 3);
+
+        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
+    }
+
+    [Fact]
     public async Task BreakElapses_OpinionWithdrawn_TrialSuccessClosesTheBreaker()
     {
         await RecordAsync("a", AttemptOutcome.Failure, 3);
@@ -186,13 +197,24 @@ public sealed class OutlierDetectorTests : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="count"/> attempts with <paramref name="outcome"/>; true when the breaker let them all run.</summary>
+    /// <summary>
+    /// Runs <paramref name="count"/> attempts with <paramref name="outcome"/> as the request path does (a closed
+    /// breaker is told afterwards, any other decides first); true when the breaker let them all run.
+    /// </summary>
     private async Task<bool> RecordAsync(string destinationId, AttemptOutcome outcome, int count)
     {
-        var breaker = _detector.Breaker(new DestinationKey("svc", destinationId));
+        var key = new DestinationKey("svc", destinationId);
+        var breaker = _detector.Breaker(key);
         var ran = true;
         for (var i = 0; i < count; i++)
         {
+            var state = _detector.State(key);
+            if (state?.IsClosed ?? true)
+            {
+                await _detector.ReportAsync(key, state, outcome, CancellationToken.None);
+                continue;
+            }
+
             var context = ResilienceContextPool.Shared.Get();
             var result = await breaker.ExecuteOutcomeAsync(static (_, o) => ValueTask.FromResult(Outcome.FromResult(o)), context, outcome);
             ResilienceContextPool.Shared.Return(context);
