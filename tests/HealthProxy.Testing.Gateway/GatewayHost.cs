@@ -23,7 +23,9 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<GatewayHost> StartAsync(IDictionary<string, string?> settings, string? jsonFile = null, string url = "http://127.0.0.1:0")
+    /// <summary>Starts the gateway with <paramref name="settings"/>; <paramref name="configure"/> runs before AddHealthProxy (logging has no providers).</summary>
+    public static async Task<GatewayHost> StartAsync(
+        IDictionary<string, string?> settings, string? jsonFile = null, string url = "http://127.0.0.1:0", Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
@@ -38,6 +40,7 @@ public sealed class GatewayHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls(url);
         builder.Logging.ClearProviders();
+        configure?.Invoke(builder);
         builder.AddHealthProxy();
         var app = builder.Build();
         app.MapHealthProxy();

@@ -37,6 +37,7 @@ public static class HealthProxyHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
 
+        RequestActivityDefault.Apply(builder);
         services.AddOptions<ProbeOptions>().BindConfiguration(ProbeOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ProbeOptions>, ProbeOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
