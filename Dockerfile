@@ -18,8 +18,11 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /app ./
 # Traffic on 8080; /metrics only on the management port 9464 (HealthProxy:Metrics:Port), kept internal.
+# Socket completions run on the runtime's epoll threads instead of hopping to the thread pool: +11% requests/s
+# (README, Performance). The gateway's request path never blocks; with heavy TLS handshake churn, measure both.
 ENV ASPNETCORE_HTTP_PORTS=8080 \
-    HealthProxy__Metrics__Port=9464
+    HealthProxy__Metrics__Port=9464 \
+    DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1
 EXPOSE 8080 9464
 # The image's non-root user (uid 1654).
 USER $APP_UID

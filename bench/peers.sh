@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # One run, loopback only: requests/s and latency of a small GET through HealthProxy and its peers:
 #   direct (nginx, 1 worker) | haproxy | nginx as a reverse proxy | bare YARP | HealthProxy (probes + breakers on)
+#   | yarp-tuned: bare YARP with the two settings HealthProxy has over it (socket completions inline, as the
+#     Dockerfile sets; ASP.NET Core's request logger off, as the gateway does by itself at Warning)
+#   | hp-deployed: HealthProxy with the Dockerfile's runtime environment (socket completions inline)
 # Throughput: wrk -t$THREADS -c$CONNECTIONS -d${DURATION_S}s --latency, ROUNDS rounds, order rotated,
 # ratios to direct per round (median and range). Latency: wrk -t1 -c$LAT_CONNECTIONS (default 4, a
 # low-concurrency stand-in for a fixed moderate rate: wrk2 is not in Debian), p50/p99 added over direct.
@@ -30,7 +33,7 @@ log "publishing PlainYarp and HealthProxy.Gateway (Release)"
 publish "$repo/bench/PlainYarp/PlainYarp.csproj" PlainYarp
 publish "$repo/src/HealthProxy.Gateway/HealthProxy.Gateway.csproj" HealthProxy.Gateway
 
-be=$(free_port); hap=$(free_port); ngp=$(free_port); yp=$(free_port); hp=$(free_port)
+be=$(free_port); hap=$(free_port); ngp=$(free_port); yp=$(free_port); hp=$(free_port); ytp=$(free_port); hdp=$(free_port)
 nginx_conf "$tmp/backend" "server { listen 127.0.0.1:$be; default_type text/plain;
     location = /healthz { return 200 '{\"status\":\"healthy\"}'; }
     location / { return 200 'ok'; } }"
@@ -73,15 +76,25 @@ pids+=($!); declare -A cpu_pid=([yarp]=$!)
 (cd "$tmp/hp" && exec env "${dotnet_env[@]}" dotnet "$build/app/HealthProxy.Gateway/HealthProxy.Gateway.dll" --contentRoot "$tmp/hp" \
   --urls "http://127.0.0.1:$hp" "${common[@]}" "${health[@]}") >"$out/healthproxy.log" 2>&1 &
 pids+=($!); cpu_pid[healthproxy]=$!
+deployed_env=(DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1)   # as the Dockerfile and config/kubernetes set it
+mkdir -p "$tmp/yarp-tuned" "$tmp/hp-deployed"
+(cd "$tmp/yarp-tuned" && exec env "${dotnet_env[@]}" "${deployed_env[@]}" dotnet "$build/app/PlainYarp/PlainYarp.dll" --contentRoot "$tmp/yarp-tuned" \
+  --urls "http://127.0.0.1:$ytp" "${common[@]}" "--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=None") >"$out/plainyarp-tuned.log" 2>&1 &
+pids+=($!); cpu_pid[yarp-tuned]=$!
+(cd "$tmp/hp-deployed" && exec env "${dotnet_env[@]}" "${deployed_env[@]}" dotnet "$build/app/HealthProxy.Gateway/HealthProxy.Gateway.dll" --contentRoot "$tmp/hp-deployed" \
+  --urls "http://127.0.0.1:$hdp" "${common[@]}" "${health[@]}") >"$out/healthproxy-deployed.log" 2>&1 &
+pids+=($!); cpu_pid[hp-deployed]=$!
 
-targets=(direct haproxy nginx yarp healthproxy)
+targets=(direct haproxy nginx yarp healthproxy yarp-tuned hp-deployed)
 declare -A url=([direct]="http://127.0.0.1:$be/bench/ok" [haproxy]="http://127.0.0.1:$hap/bench/ok"
-  [nginx]="http://127.0.0.1:$ngp/bench/ok" [yarp]="http://127.0.0.1:$yp/bench/ok" [healthproxy]="http://127.0.0.1:$hp/bench/ok")
+  [nginx]="http://127.0.0.1:$ngp/bench/ok" [yarp]="http://127.0.0.1:$yp/bench/ok" [healthproxy]="http://127.0.0.1:$hp/bench/ok"
+  [yarp-tuned]="http://127.0.0.1:$ytp/bench/ok" [hp-deployed]="http://127.0.0.1:$hdp/bench/ok")
 for t in "${targets[@]}"; do wait_for "$t" "${url[$t]}" ok; done
 wait_for healthproxy-startup "http://127.0.0.1:$hp/health/startup"
+wait_for hp-deployed-startup "http://127.0.0.1:$hdp/health/startup"
 
-log "JIT warm-up ${WARMUP_S}s each for plain YARP and HealthProxy"
-for t in yarp healthproxy; do wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP_S}s" "${url[$t]}" >"$out/warmup-$t.txt" 2>&1; done
+log "JIT warm-up ${WARMUP_S}s each for the .NET proxies"
+for t in yarp healthproxy yarp-tuned hp-deployed; do wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP_S}s" "${url[$t]}" >"$out/warmup-$t.txt" 2>&1; done
 
 table="$out/runs.tsv"
 printf 'round\ttarget\treq_s\tp50_ms\tp99_ms\terrors\tload1\tcpu_us_req\tlat_p50_ms\tlat_p99_ms\n' >"$table"
@@ -121,17 +134,17 @@ done
     { R = ($1 > R) ? $1 : R; rps[$2, $1] = $3; p99[$2, $1] = $5; err[$2] += $6; ld[$2, $1] = $7; cpu[$2, $1] = $8; l50[$2, $1] = $9; l99[$2, $1] = $10 }
     END {
       n = split(targets, t, " ")
-      printf "%-12s %9s %7s %15s %7s %15s %9s %11s %11s %10s %6s\n", "target", "req/s", "x dir", "x dir range", "x hap", "x hap range", "p99 ms", "+p50 c4 ms", "+p99 c4 ms", "cpu us/req", "errors"
+      printf "%-12s %9s %7s %15s %7s %15s %7s %15s %9s %11s %11s %10s %6s\n", "target", "req/s", "x dir", "x dir range", "x hap", "x hap range", "x yarp", "x yarp range", "p99 ms", "+p50 c4 ms", "+p99 c4 ms", "cpu us/req", "errors"
       for (r = 1; r <= R; r++) { d50[r] = l50["direct", r]; d99[r] = l99["direct", r] }
       for (k = 1; k <= n; k++) {
         x = t[k]
         for (r = 1; r <= R; r++) { a[r] = rps[x, r]; q[r] = rps[x, r] / rps["direct", r]; h[r] = rps[x, r] / rps["haproxy", r]; c[r] = p99[x, r]
-          e[r] = l50[x, r] - l50["direct", r]; f[r] = l99[x, r] - l99["direct", r]; g[r] = cpu[x, r] }
-        mr = median(a, R); mq = median(q, R); qlo = q[1]; qhi = q[R]; mh = median(h, R); hlo = h[1]; hhi = h[R]
-        printf "%-12s %9.0f %7.3f %7.3f-%-7.3f %7.3f %7.3f-%-7.3f %9.3f %11.3f %11.3f %10s %6d\n", x, mr, mq, qlo, qhi, mh, hlo, hhi, median(c, R), median(e, R), median(f, R), (g[1] == "-") ? "-" : sprintf("%.1f", median(g, R)), err[x]
+          y[r] = rps[x, r] / rps["yarp", r]; e[r] = l50[x, r] - l50["direct", r]; f[r] = l99[x, r] - l99["direct", r]; g[r] = cpu[x, r] }
+        mr = median(a, R); mq = median(q, R); qlo = q[1]; qhi = q[R]; mh = median(h, R); hlo = h[1]; hhi = h[R]; my = median(y, R); ylo = y[1]; yhi = y[R]
+        printf "%-12s %9.0f %7.3f %7.3f-%-7.3f %7.3f %7.3f-%-7.3f %7.3f %7.3f-%-7.3f %9.3f %11.3f %11.3f %10s %6d\n", x, mr, mq, qlo, qhi, mh, hlo, hhi, my, ylo, yhi, median(c, R), median(e, R), median(f, R), (g[1] == "-") ? "-" : sprintf("%.1f", median(g, R)), err[x]
       }
       print ""
-      print "x dir / x hap: median of the per-round ratios to direct / to haproxy (range across rounds); +p50/+p99 c4: latency added over direct at -c4, median of rounds"
+      print "x dir / x hap / x yarp: median of the per-round ratios to direct / haproxy / bare YARP (range across rounds); +p50/+p99 c4: latency added over direct at -c4, median of rounds"
       print "load1 per measurement is in runs.tsv"
     }' "$table"
   echo

@@ -31,6 +31,11 @@ public sealed class KubernetesManifestTests
         var env = ((YamlSequenceNode)Path(container, "env")).Cast<YamlMappingNode>().ToDictionary(e => Scalar(e, "name"), e => Scalar(e, "value"));
         Assert.Equal(ports["http"].ToString(CultureInfo.InvariantCulture), env["ASPNETCORE_HTTP_PORTS"]);
         Assert.Equal(ports["metrics"].ToString(CultureInfo.InvariantCulture), env["HealthProxy__Metrics__Port"]);
+
+        // The runtime settings the image bakes in, the pod sets too (an image built elsewhere may lack them).
+        var dockerfile = File.ReadAllText(Tooling.RepoPath("Dockerfile"));
+        Assert.Equal("1", env["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"]);
+        Assert.Contains("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1", dockerfile, StringComparison.Ordinal);
         Assert.Equal("true", Scalar(Path(deployment, "spec", "template", "spec", "securityContext"), "runAsNonRoot"));
         Assert.Equal("false", Scalar(Path(container, "securityContext"), "allowPrivilegeEscalation"));
         var startup = (YamlMappingNode)Path(container, "startupProbe");
