@@ -19,14 +19,8 @@ ROUNDS=${ROUNDS:-24}; DURATION_S=${DURATION_S:-3}; WARMUP_S=${WARMUP_S:-5}; THRE
 [ $# -ge 2 ] || { echo "usage: bash bench/ab.sh 'name|kind|env|args' 'name|kind|env|args' ... (see the header)" >&2; exit 2; }
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-out="$repo/bench/results/ab-$stamp"
-build="$repo/bench/results/build"
-mkdir -p "$out"
-tmp=$(mktemp -d -t healthproxy-ab.XXXXXX)
 source "$repo/bench/lib.sh"
-install_traps
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+start_run ab
 
 need_packages wrk:wrk nginx:nginx
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)

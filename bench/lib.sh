@@ -22,6 +22,18 @@ cleanup() {
 }
 install_traps() { trap cleanup EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; }
 
+# start_run <name>: after repo is set and this file sourced, sets stamp, out (bench/results/<name>-<stamp>),
+# build, tmp and load_start, and installs the traps that stop every process and remove tmp on exit.
+start_run() {
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  out="$repo/bench/results/$1-$stamp"
+  build="$repo/bench/results/build"
+  mkdir -p "$out"
+  tmp=$(mktemp -d -t "healthproxy-$1.XXXXXX")
+  install_traps
+  load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+}
+
 need_packages() {  # apt packages whose command is missing: need_packages cmd:pkg ...
   local need=() pair
   for pair in "$@"; do

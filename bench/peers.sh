@@ -17,14 +17,8 @@ CONNECTIONS=${CONNECTIONS:-32}; LAT_CONNECTIONS=${LAT_CONNECTIONS:-4}; LAT_DURAT
 PROXY_WORKERS=${PROXY_WORKERS:-2}
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-out="$repo/bench/results/peers-$stamp"
-build="$repo/bench/results/build"
-mkdir -p "$out"
-tmp=$(mktemp -d -t healthproxy-peers.XXXXXX)
 source "$repo/bench/lib.sh"
-install_traps
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+start_run peers
 
 need_packages wrk:wrk nginx:nginx haproxy:haproxy
 NGINX=$(command -v nginx || echo /usr/sbin/nginx); HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
