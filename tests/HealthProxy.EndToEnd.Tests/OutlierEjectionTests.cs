@@ -1,4 +1,7 @@
+using HealthProxy.Gateway.State;
+using HealthProxy.Health;
 using HealthProxy.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HealthProxy.EndToEnd.Tests;
 
@@ -22,6 +25,25 @@ public sealed class OutlierEjectionTests : IDisposable
         Assert.Equal(3, b.Received("GET"));
         Assert.Equal(3, served.Count(s => s == "b"));
         Assert.All(served.Skip(9), s => Assert.NotEqual("b", s));
+    }
+
+    [Fact]
+    public async Task BusyInstance_ThousandsServedInTheWindow_EjectedAtTheThreshold()
+    {
+        // One instance, so every request reaches it: 1,500 successes inside the 10 s window, then a failing run.
+        var b = Add("b");
+        var settings = ResilienceSettings.For(_backends, consecutiveFailures: 3, retries: false);
+        settings["HealthProxy:OutlierDetection:MaxEjectionPercent"] = "100";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await gateway.WaitStartedAsync();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => gateway.SendAsync(HttpMethod.Get, "/items", 1_500 / 8)));
+        b.FailWith(500);
+
+        await gateway.SendAsync(HttpMethod.Get, "/items", 3);
+
+        var health = gateway.App.Services.GetRequiredService<InstanceHealthStore>().Get(GatewaySettings.Cluster, "b")!;
+        Assert.Equal(HealthState.Unhealthy, health.State);
+        Assert.Equal(HealthSource.Breaker, health.Source);
     }
 
     [Fact]

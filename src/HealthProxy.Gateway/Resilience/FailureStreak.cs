@@ -1,30 +1,26 @@
 namespace HealthProxy.Gateway.Resilience;
 
 /// <summary>
-/// One destination's run of failures in a row, for <see cref="OutlierDetectionOptions.ConsecutiveFailures"/>:
-/// Polly's breaker only knows ratios, so in consecutive mode it is told "failure" only once the run is long
-/// enough (and then trips on the first such outcome, with a minimal failure ratio).
+/// One destination's run of failures in a row, for <see cref="OutlierDetectionOptions.ConsecutiveFailures"/>.
+/// Polly's breaker only knows ratios, so in consecutive mode the run is counted here and Polly is told of it
+/// only at its end (see <see cref="OutlierDetector.ReportAsync"/>).
 /// </summary>
 internal sealed class FailureStreak(int threshold)
 {
     private int _count;
 
-    /// <summary>Records one outcome; true when the run of failures has reached the threshold.</summary>
-    public bool Record(AttemptOutcome outcome)
+    /// <summary>Failures in a row that eject the destination.</summary>
+    public int Threshold => threshold;
+
+    /// <summary>Counts one more failure in a row; returns the run's length so far.</summary>
+    public int Fail() => Interlocked.Increment(ref _count);
+
+    /// <summary>Ends the run: a success, a closed breaker (a passed trial, a refused ejection, a probe that saw the destination back).</summary>
+    public void End()
     {
-        if (outcome == AttemptOutcome.Success)
+        if (Volatile.Read(ref _count) != 0)
         {
-            if (Volatile.Read(ref _count) != 0)
-            {
-                Volatile.Write(ref _count, 0);
-            }
-
-            return false;
+            Volatile.Write(ref _count, 0);
         }
-
-        return Interlocked.Increment(ref _count) >= threshold;
     }
-
-    /// <summary>Starts counting again (after an ejection was refused).</summary>
-    public void Reset() => Volatile.Write(ref _count, 0);
 }

@@ -9,9 +9,8 @@ namespace HealthProxy.Gateway.Resilience;
 /// </summary>
 /// <remarks>
 /// Two ways to trip, as Istio's <c>outlierDetection</c>: <see cref="ConsecutiveFailures"/> failures in a row
-/// (the default; the last two must fall within <see cref="SamplingDuration"/>, which only matters at a trickle
-/// of traffic), or, when <see cref="FailureRatio"/> is set, that ratio of failures over the window once
-/// <see cref="MinimumThroughput"/> requests were seen.
+/// (the default, however long the run takes), or, when <see cref="FailureRatio"/> is set, that ratio of
+/// failures over <see cref="SamplingDuration"/> once <see cref="MinimumThroughput"/> requests were seen.
 /// </remarks>
 public sealed record OutlierDetectionOptions
 {
@@ -33,7 +32,7 @@ public sealed record OutlierDetectionOptions
     /// <summary>Requests the window must hold before <see cref="FailureRatio"/> is judged. Default 10.</summary>
     public int MinimumThroughput { get; set; } = 10;
 
-    /// <summary>The sliding window outcomes are counted over. Default 10 s (Istio's interval).</summary>
+    /// <summary>The sliding window <see cref="FailureRatio"/> is judged over. Default 10 s (Istio's interval).</summary>
     public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long the first ejection lasts; the n-th in a row lasts n times this. Default 30 s (Istio's baseEjectionTime).</summary>

@@ -27,7 +27,8 @@ namespace HealthProxy.Gateway.Resilience;
 /// probe, not a whole break later. A probe that never saw it down (a shallow health check beside failing
 /// requests) ends nothing.
 /// Threading: breakers are Polly's; the per-cluster ejected set is guarded by <see cref="ClusterPolicy.Sync"/>;
-/// cluster changes come from YARP's config thread.
+/// each destination's <see cref="BreakerState"/> is read lock-free by requests and written by its breaker's
+/// callbacks and builds; cluster changes come from YARP's config thread.
 /// </remarks>
 internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposable
 {
@@ -35,6 +36,7 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
     private readonly ConcurrentDictionary<string, ClusterPolicy> _clusters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<DestinationKey, ITimer> _breaks = new();
     private readonly ConcurrentDictionary<DestinationKey, BreakerState> _states = new();
+    private CancellationTokenSource _policyAdded = new();
     private readonly ConcurrentDictionary<DestinationKey, CircuitBreakerManualControl> _controls = new();
     private readonly Action<ResiliencePipelineBuilder<AttemptOutcome>, ConfigureBuilderContext<DestinationKey>> _configure;
     private readonly OutlierDetectionOptions _defaults;
@@ -86,22 +88,40 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
 
     /// <summary>Reports the outcome of a request that the closed breaker of <paramref name="key"/> let through.</summary>
     /// <remarks>
-    /// In consecutive mode a success only ends the destination's run of failures, and Polly is not called: its
-    /// window then holds failures only, so the n-th failure in a row trips it however busy the destination is.
-    /// (Counted beside thousands of successes, that failure was a ratio below any a breaker can trip at, and a
-    /// busy destination was ejected only once its failures made up 0.1% of the window.) Anything else runs through the breaker's
-    /// pipeline in an execution whose callback completes at once, so every layer completes synchronously and
-    /// allocates nothing; holding an execution open across the proxied call cost an async frame per layer.
+    /// In consecutive mode the run of failures is counted here, and Polly hears of a run only once it reaches n:
+    /// the n-th failure in a row is reported twice, the two outcomes its minimum throughput needs, so it trips
+    /// then whatever else the destination serves and however long the run took; successes and shorter runs
+    /// never reach it.
+    /// (Told of every outcome, with failures below the threshold as successes, Polly judged the n-th failure
+    /// against the whole window: one failure beside 1,000 or more outcomes was below the smallest ratio a
+    /// breaker trips at, and a busy destination was ejected late.) In ratio mode every outcome runs through
+    /// the pipeline, in an execution whose callback completes at once, so every layer completes synchronously
+    /// and allocates nothing; holding an execution open across the proxied call cost an async frame per layer.
     /// </remarks>
     public ValueTask ReportAsync(DestinationKey key, BreakerState? state, AttemptOutcome outcome, CancellationToken cancellationToken)
     {
-        if (outcome == AttemptOutcome.Success && state?.Streak is { } streak)
+        var breaker = state is null ? Breaker(key) : null;
+        if ((state ?? State(key))?.Streak is not { } streak)
         {
-            streak.Record(outcome);
+            return ExecuteReportAsync(breaker ?? Breaker(key), outcome, cancellationToken);
+        }
+
+        if (outcome == AttemptOutcome.Success)
+        {
+            streak.End();
             return default;
         }
 
-        return ExecuteReportAsync(Breaker(key), outcome, cancellationToken);
+        var run = streak.Fail();
+        if (run < streak.Threshold)
+        {
+            return default;
+        }
+
+        breaker ??= Breaker(key);
+        return run == streak.Threshold
+            ? ExecuteTripAsync(breaker, cancellationToken)
+            : ExecuteReportAsync(breaker, AttemptOutcome.Failure, cancellationToken);
     }
 
     public void OnClusterAdded(ClusterState cluster) => Sync(cluster);
@@ -160,43 +180,46 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
         var policy = new ClusterPolicy(cluster.ClusterId, options, _retries.Enabled, new RetryBudget(_retries, _timeProvider), ejected) { DestinationCount = count };
         _clusters[cluster.ClusterId] = policy;
         current?.Retire();
+        if (current is null)
+        {
+            // Breakers built while the cluster had no policy (before it was announced, or after it was removed)
+            // are rebuilt with this one. Not disposed: the registry may still register on its token.
+            Interlocked.Exchange(ref _policyAdded, new CancellationTokenSource()).Cancel();
+        }
     }
 
     private void Configure(ResiliencePipelineBuilder<AttemptOutcome> builder, ConfigureBuilderContext<DestinationKey> context)
     {
         var key = context.PipelineKey;
+        var policyAdded = Volatile.Read(ref _policyAdded).Token;   // read first: a policy added after the lookup cancels it
         if (!_clusters.TryGetValue(key.ClusterId, out var policy))
         {
+            context.AddReloadToken(policyAdded);
             return;
         }
 
         context.AddReloadToken(policy.Reload);
         var options = policy.Options;
         var state = _states.GetOrAdd(key, static _ => new BreakerState());
+        state.Rebuilt(policy);
         if (!options.Enabled)
         {
-            state.Rebuilt(null);
             return;
         }
 
         var control = new CircuitBreakerManualControl();
-        var streak = options.FailureRatio is null ? new FailureStreak(options.ConsecutiveFailures) : null;
-        state.Rebuilt(streak);
         builder.TimeProvider = _timeProvider;
         builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptOutcome>
         {
-            // Ratio mode is Polly's own. Consecutive mode: the streak says "failure" only from the n-th failure
-            // in a row on, and the breaker trips on the first such outcome (any ratio above zero will do).
+            // Ratio mode is Polly's own. Consecutive mode: ReportAsync counts the run and tells Polly "failure" only
+            // from the n-th in a row on, and the breaker trips on it (any ratio above zero will do).
             FailureRatio = options.FailureRatio ?? 0.001,
             MinimumThroughput = options.FailureRatio is null ? 2 : options.MinimumThroughput,
             SamplingDuration = options.SamplingDuration,
             BreakDuration = options.BreakDuration,
             BreakDurationGenerator = args => ValueTask.FromResult(BreakFor(options, args.HalfOpenAttempts)),
             ManualControl = control,
-            // The state's streak, not this build's: of two pipelines built at once, the kept one may be the other's twin.
-            ShouldHandle = streak is null
-                ? static args => ValueTask.FromResult(args.Outcome.Result == AttemptOutcome.Failure)
-                : args => ValueTask.FromResult(state.Streak?.Record(args.Outcome.Result) ?? false),
+            ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Result == AttemptOutcome.Failure),
             OnOpened = args =>
             {
                 // Kept from the callback, not at build time: concurrent first requests can make the registry build
@@ -213,11 +236,7 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
             OnClosed = args =>
             {
                 state.Closed();
-                if (args.IsManual)
-                {
-                    state.Streak?.Reset();
-                }
-                else
+                if (!args.IsManual)
                 {
                     LogClosed(key.ClusterId, key.DestinationId);
                 }
@@ -225,6 +244,13 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
                 return default;
             },
         });
+    }
+
+    /// <summary>Reports the failure that ends a run twice: Polly trips at two outcomes at the least.</summary>
+    private static async ValueTask ExecuteTripAsync(ResiliencePipeline<AttemptOutcome> breaker, CancellationToken cancellationToken)
+    {
+        await ExecuteReportAsync(breaker, AttemptOutcome.Failure, cancellationToken).ConfigureAwait(false);
+        await ExecuteReportAsync(breaker, AttemptOutcome.Failure, cancellationToken).ConfigureAwait(false);
     }
 
     private static async ValueTask ExecuteReportAsync(ResiliencePipeline<AttemptOutcome> breaker, AttemptOutcome outcome, CancellationToken cancellationToken)

@@ -34,12 +34,7 @@ public sealed class OutlierDetectorTests : IDisposable
             MaxEjectionPercent = 50,
         };
         _detector = new OutlierDetector(Options.Create(options), Options.Create(new RetryOptions()), _store, _time, metrics, NullLogger<OutlierDetector>.Instance);
-        var cluster = new ClusterState("svc", new ClusterModel(new ClusterConfig { ClusterId = "svc" }, _invoker));
-        foreach (var id in new[] { "a", "b", "c" })
-        {
-            cluster.Destinations.TryAdd(id, new DestinationState(id));
-        }
-
+        var cluster = NewCluster();
         _store.OnClusterAdded(cluster);
         _detector.OnClusterAdded(cluster);
     }
@@ -97,6 +92,53 @@ public sealed class OutlierDetectorTests : IDisposable
         // A busy destination: 2,000 requests per second over the 10 s window. Against the whole window, one failure
         // is a ratio of 1/20,000, below any ratio a breaker could trip at; a run of failures must still eject.
         await RecordAsync("a", AttemptOutcome.Success, 20_000);
+        await RecordAsync("a", AttemptOutcome.Failure, 3);
+
+        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
+    }
+
+    [Fact]
+    public async Task Failures_InARowAfterThousandsOfIsolatedFailures_EjectAtTheThreshold()
+    {
+        // A busy destination with a steady 50% of stray failures, none of them in a row.
+        for (var i = 0; i < 5_000; i++)
+        {
+            await RecordAsync("a", AttemptOutcome.Failure, 1);
+            await RecordAsync("a", AttemptOutcome.Success, 1);
+        }
+
+        await RecordAsync("a", AttemptOutcome.Failure, 2);
+        Assert.Null(_store.Get("svc", "a")!.State);
+        await RecordAsync("a", AttemptOutcome.Failure, 1);
+
+        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
+    }
+
+    [Fact]
+    public async Task Failures_InARowSlowerThanTheSamplingWindow_EjectAtTheThreshold()
+    {
+        // A quiet destination: one failing request a minute, each run's earlier failures long out of Polly's window.
+        for (var i = 0; i < 2; i++)
+        {
+            await RecordAsync("a", AttemptOutcome.Failure, 1);
+            Assert.Null(_store.Get("svc", "a")!.State);
+            _time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        await RecordAsync("a", AttemptOutcome.Failure, 1);
+
+        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
+    }
+
+    [Fact]
+    public async Task ClusterRemovedThenAddedAgain_BreakerBuiltMeanwhile_TripsUnderTheNewPolicy()
+    {
+        var cluster = NewCluster();
+        _detector.OnClusterRemoved(cluster);
+        await RecordAsync("a", AttemptOutcome.Failure, 3);   // no policy: no breaker, nothing to eject
+        Assert.Null(_store.Get("svc", "a")!.State);
+
+        _detector.OnClusterAdded(cluster);
         await RecordAsync("a", AttemptOutcome.Failure, 3);
 
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
@@ -175,6 +217,17 @@ public sealed class OutlierDetectorTests : IDisposable
 
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
         Assert.False(await RecordAsync("a", AttemptOutcome.Success, 1));
+    }
+
+    private ClusterState NewCluster()
+    {
+        var cluster = new ClusterState("svc", new ClusterModel(new ClusterConfig { ClusterId = "svc" }, _invoker));
+        foreach (var id in new[] { "a", "b", "c" })
+        {
+            cluster.Destinations.TryAdd(id, new DestinationState(id));
+        }
+
+        return cluster;
     }
 
     public void Dispose()
