@@ -37,7 +37,7 @@ public static class HealthProxyHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
 
-        RequestActivityDefault.Apply(builder);
+        RequestActivityDefault.AddTo(services);
         services.AddOptions<ProbeOptions>().BindConfiguration(ProbeOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ProbeOptions>, ProbeOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);

@@ -2,12 +2,13 @@ using HealthProxy.Testing;
 using HealthProxy.Testing.Gateway;
 using Microsoft.Extensions.Logging;
 
-namespace HealthProxy.EndToEnd.Tests;
+namespace HealthProxy.EndToEnd.Tests.Observability;
 
 /// <summary>
 /// What a backend sees of trace context. With request logging off and no tracer, the gateway starts no Activity:
 /// a caller's traceparent is forwarded as sent and none is made up. With request logging on, ASP.NET Core starts
-/// one per request as it always has, and YARP propagates it.
+/// one per request as it always has, and YARP propagates it. Nothing in this test process listens for activities
+/// (an ActivityListener, a tracer): one would make Hosting start an Activity per request whatever the log levels.
 /// </summary>
 public sealed class TraceContextTests : IDisposable
 {
