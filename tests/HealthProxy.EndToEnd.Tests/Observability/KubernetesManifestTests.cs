@@ -32,10 +32,10 @@ public sealed class KubernetesManifestTests
         Assert.Equal(ports["http"].ToString(CultureInfo.InvariantCulture), env["ASPNETCORE_HTTP_PORTS"]);
         Assert.Equal(ports["metrics"].ToString(CultureInfo.InvariantCulture), env["HealthProxy__Metrics__Port"]);
 
-        // The runtime settings the image bakes in, the pod sets too (an image built elsewhere may lack them).
-        var dockerfile = File.ReadAllText(Tooling.RepoPath("Dockerfile"));
-        Assert.Equal("1", env["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"]);
-        Assert.Contains("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1", dockerfile, StringComparison.Ordinal);
+        // What the image bakes in, the pod sets too (an image built elsewhere may lack it), the same.
+        var image = ImageEnvironment(File.ReadAllLines(Tooling.RepoPath("Dockerfile")));
+        Assert.Equal("1", image["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"]);
+        Assert.All(image, setting => Assert.Equal(setting.Value, env.GetValueOrDefault(setting.Key)));
         Assert.Equal("true", Scalar(Path(deployment, "spec", "template", "spec", "securityContext"), "runAsNonRoot"));
         Assert.Equal("false", Scalar(Path(container, "securityContext"), "allowPrivilegeEscalation"));
         var startup = (YamlMappingNode)Path(container, "startupProbe");
@@ -83,6 +83,29 @@ public sealed class KubernetesManifestTests
         }
 
         return documents;
+    }
+
+    /// <summary>The final stage's <c>ENV key=value</c> settings: comment lines skipped, continuation lines joined.</summary>
+    private static Dictionary<string, string> ImageEnvironment(string[] dockerfile)
+    {
+        var instructions = new List<string>();
+        var current = "";
+        foreach (var line in dockerfile.Select(l => l.Trim()).Where(l => !l.StartsWith('#')))
+        {
+            current += line.EndsWith('\\') ? line[..^1] + " " : line;
+            if (!line.EndsWith('\\'))
+            {
+                instructions.Add(current);
+                current = "";
+            }
+        }
+
+        var finalStage = instructions.Skip(instructions.FindLastIndex(i => i.StartsWith("FROM ", StringComparison.OrdinalIgnoreCase)));
+        return finalStage
+            .Where(i => i.StartsWith("ENV ", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(i => i[4..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(pair => pair.Split('=', 2))
+            .ToDictionary(pair => pair[0], pair => pair[1].Trim('"'));
     }
 
     private static YamlMappingNode Single(List<YamlMappingNode> documents, string kind) => documents.Single(d => Scalar(d, "kind") == kind);
