@@ -35,7 +35,7 @@ nginx_conf "$tmp/backend" "server { listen 127.0.0.1:$be; default_type text/plai
 start_nginx "$tmp/backend" nginx-backend
 proxy_args "$be"
 
-names=(); declare -A url pid
+names=(); declare -A url process ready
 for spec in "$@"; do
   IFS='|' read -r name kind env_list arg_list <<<"$spec"
   [ -n "$name" ] && [ -z "${url[$name]:-}" ] || { log "variant names must be set and distinct: '$spec'"; exit 2; }
@@ -48,9 +48,14 @@ for spec in "$@"; do
   esac
   (cd "$tmp/$name" && exec env DOTNET_gcServer=1 ASPNETCORE_ENVIRONMENT=Production "${env_words[@]}" dotnet "$dll" --contentRoot "$tmp/$name" \
     --urls "http://127.0.0.1:$port" "${common[@]}" "${extra[@]}" "${arg_words[@]}") >"$out/$name.log" 2>&1 &
-  pids+=($!); pid[$name]=$!; url[$name]="http://127.0.0.1:$port/bench/ok"; names+=("$name")
+  pids+=($!); process[$name]=$!; url[$name]="http://127.0.0.1:$port/bench/ok"; names+=("$name")
+  # The gateway answers before its first probe; measured only once it reports itself started.
+  [ "$kind" = healthproxy ] && ready[$name]="http://127.0.0.1:$port/health/startup" || ready[$name]=""
 done
-for name in "${names[@]}"; do wait_for "$name" "${url[$name]}" ok; done
+for name in "${names[@]}"; do
+  wait_for "$name" "${url[$name]}" ok
+  [ -z "${ready[$name]}" ] || wait_for "$name" "${ready[$name]}"
+done
 log "JIT warm-up ${WARMUP_S}s each"
 for name in "${names[@]}"; do wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP_S}s" "${url[$name]}" >/dev/null 2>&1; done
 
@@ -61,11 +66,11 @@ for round in $(seq 1 "$ROUNDS"); do
   log "round $round/$ROUNDS (load1 $(load1))"
   for i in $(seq 0 $((n - 1))); do
     name=${names[$(( (i + round - 1) % n ))]}
-    before=$(cpu_ticks "${pid[$name]}")
+    before=$(cpu_ticks "${process[$name]}")
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION_S}s" --latency "${url[$name]}" >"$out/wrk.txt" 2>&1
-    after=$(cpu_ticks "${pid[$name]}")
+    after=$(cpu_ticks "${process[$name]}")
     requests=$(awk '/ requests in / {print $1}' "$out/wrk.txt"); rps=$(awk '/^Requests\/sec:/ {print $2}' "$out/wrk.txt")
-    [ -n "$rps" ] || { log "could not parse wrk's output"; cat "$out/wrk.txt" >&2; exit 1; }
+    [ -n "$rps" ] && [ "${requests:-0}" -gt 0 ] 2>/dev/null || { log "no requests in wrk's output for $name"; cat "$out/wrk.txt" >&2; exit 1; }
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$rps" \
       "$(awk -v a="$before" -v b="$after" -v n="$requests" -v hz="$ticks_per_s" 'BEGIN { printf "%.1f", (b - a) * 1e6 / hz / n }')" \
       "$(to_ms "$(awk '$1 == "99%" {print $2}' "$out/wrk.txt")")" "$(load1)" >>"$table"

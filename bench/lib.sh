@@ -9,7 +9,7 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 
 pids=()
 cleanup() {
-  local status=$?
+  local status=$? pid
   trap - EXIT INT TERM
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do
@@ -49,13 +49,15 @@ need_packages() {  # apt packages whose command is missing: need_packages cmd:pk
   fi
 }
 
-taken=" "
+# free_port: a loopback port nothing listens on and not handed out before in this run. Called as $(free_port),
+# a subshell, so the ports handed out are kept in a file under tmp, not in a variable.
 free_port() {
-  local port
+  local port taken="${tmp:?free_port needs tmp}/.ports"
+  touch "$taken"
   for _ in $(seq 1 200); do
     port=$(( (RANDOM % 30000) + 20000 ))
-    case "$taken" in *" $port "*) continue ;; esac
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then taken+="$port "; echo "$port"; return 0; fi
+    grep -qx "$port" "$taken" && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port" >>"$taken"; echo "$port"; return 0; fi
   done
   log "no free port found"; return 1
 }
