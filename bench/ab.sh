@@ -39,16 +39,11 @@ names=(); declare -A url process ready
 for spec in "$@"; do
   IFS='|' read -r name kind env_list arg_list <<<"$spec"
   [ -n "$name" ] && [ -z "${url[$name]:-}" ] || { log "variant names must be set and distinct: '$spec'"; exit 2; }
-  port=$(free_port); mkdir -p "$tmp/$name"
+  port=$(free_port)
   read -r -a env_words <<<"$env_list"; read -r -a arg_words <<<"$arg_list"
-  case "$kind" in
-    yarp) dll="$build/app/PlainYarp/PlainYarp.dll"; extra=() ;;
-    healthproxy) dll="$build/app/HealthProxy.Gateway/HealthProxy.Gateway.dll"; extra=("${health[@]}" "--HealthProxy:Shutdown:DrainDelay=00:00:00") ;;
-    *) log "unknown kind '$kind' in '$spec' (yarp or healthproxy)"; exit 2 ;;
-  esac
-  (cd "$tmp/$name" && exec env DOTNET_gcServer=1 ASPNETCORE_ENVIRONMENT=Production "${env_words[@]}" dotnet "$dll" --contentRoot "$tmp/$name" \
-    --urls "http://127.0.0.1:$port" "${common[@]}" "${extra[@]}" "${arg_words[@]}") >"$out/$name.log" 2>&1 &
-  pids+=($!); process[$name]=$!; url[$name]="http://127.0.0.1:$port/bench/ok"; names+=("$name")
+  extra=(); [ "$kind" != healthproxy ] || extra=("--HealthProxy:Shutdown:DrainDelay=00:00:00")
+  start_proxy "$name" "$kind" "$port" "${env_words[@]}" -- "${extra[@]}" "${arg_words[@]}"
+  process[$name]=$proxy_pid; url[$name]="http://127.0.0.1:$port/bench/ok"; names+=("$name")
   # The gateway answers before its first probe; measured only once it reports itself started.
   [ "$kind" = healthproxy ] && ready[$name]="http://127.0.0.1:$port/health/startup" || ready[$name]=""
 done

@@ -105,6 +105,26 @@ wait_for() {  # name url [expected body]
   log "$name not ready at $target after ${READY_TIMEOUT_S:-90}s; see $out/*.log"; exit 1
 }
 
+# start_proxy <name> <kind> <port> [VAR=value ...] [-- argument ...]: a .NET proxy started in the background
+# from an empty content root ($tmp/<name>, so no appsettings.json), Release, Server GC, ASPNETCORE_ENVIRONMENT
+# Production, with proxy_args' config, listening on 127.0.0.1:<port>, logging to $out/<name>.log. Kind yarp is
+# bench/PlainYarp; healthproxy is the gateway, with proxy_args' probe settings too. Sets proxy_pid (also in pids).
+start_proxy() {
+  local name=$1 kind=$2 port=$3 dll vars=() extra=()
+  shift 3
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
+  [ $# -eq 0 ] || shift
+  case "$kind" in
+    yarp) dll="$build/app/PlainYarp/PlainYarp.dll" ;;
+    healthproxy) dll="$build/app/HealthProxy.Gateway/HealthProxy.Gateway.dll"; extra=("${health[@]}") ;;
+    *) log "unknown proxy kind '$kind' (yarp or healthproxy)"; exit 2 ;;
+  esac
+  mkdir -p "$tmp/$name"
+  (cd "$tmp/$name" && exec env DOTNET_gcServer=1 ASPNETCORE_ENVIRONMENT=Production "${vars[@]}" dotnet "$dll" --contentRoot "$tmp/$name" \
+    --urls "http://127.0.0.1:$port" "${common[@]}" "${extra[@]}" "$@") >"$out/$name.log" 2>&1 &
+  proxy_pid=$!; pids+=("$proxy_pid")
+}
+
 to_ms() {  # wrk duration (123.45us | 1.23ms | 1.02s | 1.00m) -> milliseconds
   awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
     if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000

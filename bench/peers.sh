@@ -62,22 +62,13 @@ pids+=($!)
 # Both .NET proxies: same route and cluster, Release, Server GC, tiered PGO (the .NET 8+ default, set
 # explicitly), logging at Warning, no appsettings.json (empty content root).
 proxy_args "$be"
-dotnet_env=(DOTNET_gcServer=1 DOTNET_TieredPGO=1 ASPNETCORE_ENVIRONMENT=Production)
-mkdir -p "$tmp/yarp" "$tmp/hp"
-(cd "$tmp/yarp" && exec env "${dotnet_env[@]}" dotnet "$build/app/PlainYarp/PlainYarp.dll" --contentRoot "$tmp/yarp" \
-  --urls "http://127.0.0.1:$yp" "${common[@]}") >"$out/plainyarp.log" 2>&1 &
-pids+=($!); declare -A cpu_pid=([yarp]=$!)
-(cd "$tmp/hp" && exec env "${dotnet_env[@]}" dotnet "$build/app/HealthProxy.Gateway/HealthProxy.Gateway.dll" --contentRoot "$tmp/hp" \
-  --urls "http://127.0.0.1:$hp" "${common[@]}" "${health[@]}") >"$out/healthproxy.log" 2>&1 &
-pids+=($!); cpu_pid[healthproxy]=$!
 deployed_env=(DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1)   # as the Dockerfile and config/kubernetes set it
-mkdir -p "$tmp/yarp-tuned" "$tmp/hp-deployed"
-(cd "$tmp/yarp-tuned" && exec env "${dotnet_env[@]}" "${deployed_env[@]}" dotnet "$build/app/PlainYarp/PlainYarp.dll" --contentRoot "$tmp/yarp-tuned" \
-  --urls "http://127.0.0.1:$ytp" "${common[@]}" "--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=None") >"$out/plainyarp-tuned.log" 2>&1 &
-pids+=($!); cpu_pid[yarp-tuned]=$!
-(cd "$tmp/hp-deployed" && exec env "${dotnet_env[@]}" "${deployed_env[@]}" dotnet "$build/app/HealthProxy.Gateway/HealthProxy.Gateway.dll" --contentRoot "$tmp/hp-deployed" \
-  --urls "http://127.0.0.1:$hdp" "${common[@]}" "${health[@]}") >"$out/healthproxy-deployed.log" 2>&1 &
-pids+=($!); cpu_pid[hp-deployed]=$!
+declare -A cpu_pid
+start_proxy yarp yarp "$yp" DOTNET_TieredPGO=1; cpu_pid[yarp]=$proxy_pid
+start_proxy healthproxy healthproxy "$hp" DOTNET_TieredPGO=1; cpu_pid[healthproxy]=$proxy_pid
+start_proxy yarp-tuned yarp "$ytp" DOTNET_TieredPGO=1 "${deployed_env[@]}" -- "--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=None"
+cpu_pid[yarp-tuned]=$proxy_pid
+start_proxy hp-deployed healthproxy "$hdp" DOTNET_TieredPGO=1 "${deployed_env[@]}"; cpu_pid[hp-deployed]=$proxy_pid
 
 targets=(direct haproxy nginx yarp healthproxy yarp-tuned hp-deployed)
 declare -A url=([direct]="http://127.0.0.1:$be/bench/ok" [haproxy]="http://127.0.0.1:$hap/bench/ok"

@@ -30,14 +30,9 @@ nginx_conf "$tmp/backend" "server { listen 127.0.0.1:$be; default_type text/plai
     location / { return 200 'ok'; } }"
 start_nginx "$tmp/backend" nginx-backend
 proxy_args "$be"
-dotnet_env=(DOTNET_gcServer=1 ASPNETCORE_ENVIRONMENT=Production)
-mkdir -p "$tmp/yarp" "$tmp/hp"
-(cd "$tmp/yarp" && exec env "${dotnet_env[@]}" dotnet "$build/app/PlainYarp/PlainYarp.dll" --contentRoot "$tmp/yarp" \
-  --urls "http://127.0.0.1:$yp" "${common[@]}") >"$out/plainyarp.log" 2>&1 &
-pids+=($!); declare -A pid_of=([yarp]=$!)
-(cd "$tmp/hp" && exec env "${dotnet_env[@]}" dotnet "$build/app/HealthProxy.Gateway/HealthProxy.Gateway.dll" --contentRoot "$tmp/hp" \
-  --urls "http://127.0.0.1:$hp" "${common[@]}" "${health[@]}") >"$out/healthproxy.log" 2>&1 &
-pids+=($!); pid_of[healthproxy]=$!
+declare -A pid_of
+start_proxy yarp yarp "$yp"; pid_of[yarp]=$proxy_pid
+start_proxy healthproxy healthproxy "$hp"; pid_of[healthproxy]=$proxy_pid
 declare -A url=([yarp]="http://127.0.0.1:$yp/bench/ok" [healthproxy]="http://127.0.0.1:$hp/bench/ok")
 wait_for nginx "http://127.0.0.1:$be/" ok
 wait_for yarp "${url[yarp]}" ok

@@ -106,7 +106,7 @@ internal sealed class RequestActivityDefault : IPostConfigureOptions<LoggerFilte
 
     /// <summary>The level and filter logging gives <paramref name="provider"/>'s logger for <see cref="Category"/>.</summary>
     /// <remarks>Microsoft.Extensions.Logging's LoggerRuleSelector, which is internal, for this one category.</remarks>
-    internal static (LogLevel? Level, Func<string?, string?, LogLevel, bool>? Filter) Select(LoggerFilterOptions options, Type provider)
+    private static (LogLevel? Level, Func<string?, string?, LogLevel, bool>? Filter) Select(LoggerFilterOptions options, Type provider)
     {
         var alias = provider.GetCustomAttribute<ProviderAliasAttribute>()?.Alias;
         LoggerFilterRule? current = null;

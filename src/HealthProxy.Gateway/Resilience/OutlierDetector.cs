@@ -36,7 +36,6 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
     private readonly ConcurrentDictionary<string, ClusterPolicy> _clusters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<DestinationKey, ITimer> _breaks = new();
     private readonly ConcurrentDictionary<DestinationKey, BreakerState> _states = new();
-    private CancellationTokenSource _policyAdded = new();
     private readonly ConcurrentDictionary<DestinationKey, CircuitBreakerManualControl> _controls = new();
     private readonly Action<ResiliencePipelineBuilder<AttemptOutcome>, ConfigureBuilderContext<DestinationKey>> _configure;
     private readonly OutlierDetectionOptions _defaults;
@@ -45,6 +44,7 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
     private readonly TimeProvider _timeProvider;
     private readonly GatewayMetrics _metrics;
     private readonly ILogger<OutlierDetector> _logger;
+    private CancellationTokenSource _policyAdded = new();
 
     public OutlierDetector(
         IOptions<OutlierDetectionOptions> defaults,
@@ -84,7 +84,10 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
     /// Whether the breaker of <paramref name="key"/> is closed, or there is none yet: then a request needs no
     /// permission from it, only to <see cref="ReportAsync">report</see> its outcome afterwards.
     /// </summary>
-    public bool IsClosed(DestinationKey key) => State(key)?.IsClosed ?? true;
+    public bool IsClosed(DestinationKey key) => IsClosed(State(key));
+
+    /// <summary>Whether a request past a breaker in <paramref name="state"/> (null: not built yet) needs no permission from it.</summary>
+    public static bool IsClosed(BreakerState? state) => state?.IsClosed ?? true;
 
     /// <summary>Reports the outcome of a request that the closed breaker of <paramref name="key"/> let through.</summary>
     /// <remarks>
@@ -100,10 +103,15 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
     /// </remarks>
     public ValueTask ReportAsync(DestinationKey key, BreakerState? state, AttemptOutcome outcome, CancellationToken cancellationToken)
     {
-        var breaker = state is null ? Breaker(key) : null;
-        if ((state ?? State(key))?.Streak is not { } streak)
+        if (state is null)
         {
-            return ExecuteReportAsync(breaker ?? Breaker(key), outcome, cancellationToken);
+            _ = Breaker(key);   // the destination's first request: building its breaker makes its state
+            state = State(key);
+        }
+
+        if (state?.Streak is not { } streak)
+        {
+            return ExecuteReportAsync(Breaker(key), outcome, cancellationToken);
         }
 
         if (outcome == AttemptOutcome.Success)
@@ -113,15 +121,9 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
         }
 
         var run = streak.Fail();
-        if (run < streak.Threshold)
-        {
-            return default;
-        }
-
-        breaker ??= Breaker(key);
-        return run == streak.Threshold
-            ? ExecuteTripAsync(breaker, cancellationToken)
-            : ExecuteReportAsync(breaker, AttemptOutcome.Failure, cancellationToken);
+        return run < streak.Threshold ? default
+            : run == streak.Threshold ? ExecuteTripAsync(Breaker(key), cancellationToken)
+            : ExecuteReportAsync(Breaker(key), AttemptOutcome.Failure, cancellationToken);
     }
 
     public void OnClusterAdded(ClusterState cluster) => Sync(cluster);

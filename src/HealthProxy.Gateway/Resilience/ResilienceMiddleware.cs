@@ -61,7 +61,7 @@ internal sealed partial class ResilienceMiddleware(
         var key = new DestinationKey(clusterId, first.DestinationId);
         var state = detector.State(key);
         Attempt attempt;
-        if (state?.IsClosed ?? true)
+        if (OutlierDetector.IsClosed(state))
         {
             await next(context).ConfigureAwait(false);
             attempt = await ReportAsync(key, state, context, policy).ConfigureAwait(false);
@@ -106,7 +106,7 @@ internal sealed partial class ResilienceMiddleware(
     {
         var key = new DestinationKey(policy.ClusterId, destination.DestinationId);
         var state = detector.State(key);
-        if (!(state?.IsClosed ?? true))
+        if (!OutlierDetector.IsClosed(state))
         {
             return await GuardedAttemptAsync(context, policy, detector.Breaker(key)).ConfigureAwait(false);
         }

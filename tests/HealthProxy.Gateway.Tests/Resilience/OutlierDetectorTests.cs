@@ -262,7 +262,7 @@ public sealed class OutlierDetectorTests : IDisposable
         for (var i = 0; i < count; i++)
         {
             var state = _detector.State(key);
-            if (state?.IsClosed ?? true)
+            if (OutlierDetector.IsClosed(state))
             {
                 await _detector.ReportAsync(key, state, outcome, CancellationToken.None);
                 continue;
