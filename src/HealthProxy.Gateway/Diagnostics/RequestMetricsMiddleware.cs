@@ -30,7 +30,7 @@ internal sealed class RequestMetricsMiddleware(RequestDelegate next, GatewayMetr
                 metrics.Request(
                     route.RouteId,
                     proxy.Cluster?.Config.ClusterId ?? route.ClusterId ?? "",
-                    RequestKinds.Classify(context.Request.Method, route),
+                    RequestKinds.Of(context, route),
                     outcome,
                     timeProvider.GetElapsedTime(started).TotalSeconds);
             }

@@ -76,7 +76,7 @@ internal sealed partial class ResilienceMiddleware(
             return;
         }
 
-        var kind = RequestKinds.Classify(context.Request.Method, feature.Route.Config);
+        var kind = RequestKinds.Of(context, feature.Route.Config);
         var reason = policy.RetriesEnabled ? RetryReason(context, kind, attempt, policy) : null;
         var other = reason is null ? null : PickOther(clusterId, kind, first);
         if (other is null)

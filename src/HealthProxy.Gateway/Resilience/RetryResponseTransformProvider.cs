@@ -50,7 +50,7 @@ internal sealed class RetryResponseTransformProvider : ITransformProvider
         var clusterId = feature.Cluster.Config.ClusterId;
         if (!_detector.TryGetPolicy(clusterId, out var policy)
             || !policy.RetriesEnabled
-            || RequestKinds.Classify(context.HttpContext.Request.Method, feature.Route.Config) != RequestKind.Read
+            || RequestKinds.Of(context.HttpContext, feature.Route.Config) != RequestKind.Read
             || !HasAlternative(clusterId))
         {
             return default;

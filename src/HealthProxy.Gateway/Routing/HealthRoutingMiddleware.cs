@@ -20,7 +20,7 @@ internal sealed partial class HealthRoutingMiddleware(RequestDelegate next, Rout
         var clusterId = feature.Cluster.Config.ClusterId;
         if (table.TryGet(clusterId, out var routing))
         {
-            var kind = RequestKinds.Classify(context.Request.Method, feature.Route.Config);
+            var kind = RequestKinds.Record(context, feature.Route.Config);
             var eligible = routing.Eligible(kind);
             if (eligible.Count == 0 && routing.All.Count > 0)
             {

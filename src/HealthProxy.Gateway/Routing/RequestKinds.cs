@@ -5,6 +5,10 @@ using Yarp.ReverseProxy.Configuration;
 namespace HealthProxy.Gateway.Routing;
 
 /// <summary>Decides whether a request is a read or a write.</summary>
+/// <remarks>
+/// A proxied request is classified once, by <see cref="HealthRoutingMiddleware"/>, which records the answer as a
+/// <see cref="RequestKindFeature"/>; every later step reads it with <see cref="Of"/>.
+/// </remarks>
 internal static class RequestKinds
 {
     /// <summary>Parses a <see cref="Configuration.HealthProxyMetadata.RequestKind"/> value: <c>Read</c> or <c>Write</c>, any case.</summary>
@@ -43,4 +47,16 @@ internal static class RequestKinds
             ? RequestKind.Read
             : RequestKind.Write;
     }
+
+    /// <summary>Classifies a proxied request and records the answer on it; the one place a request is classified.</summary>
+    public static RequestKind Record(HttpContext context, RouteConfig route)
+    {
+        var kind = Classify(context.Request.Method, route);
+        context.Features.Set(RequestKindFeature.For(kind));
+        return kind;
+    }
+
+    /// <summary>The kind recorded on a proxied request; classified here only for a request the routing step never saw.</summary>
+    public static RequestKind Of(HttpContext context, RouteConfig route) =>
+        context.Features.Get<RequestKindFeature>()?.Kind ?? Classify(context.Request.Method, route);
 }
