@@ -1,6 +1,17 @@
 namespace HealthProxy.Health;
 
-/// <summary>The two ways states are combined.</summary>
+/// <summary>
+/// The rules that combine states, each defined once: the parts of one thing, the instances of a service, the
+/// services of a group (a category, the whole system), and what "serving" means for every output.
+/// </summary>
+/// <remarks>
+/// <list type="table">
+/// <listheader><term>level</term><description>healthy / degraded / unhealthy</description></listheader>
+/// <item><term>service (its instances)</term><description>all healthy / some instance takes reads (healthy, or degraded) / none takes reads</description></item>
+/// <item><term>group (its services)</term><description>all healthy / more than half serving / half or fewer serving</description></item>
+/// </list>
+/// A service or group serves while it is healthy or degraded (<see cref="IsServing"/>). Empty groups are unknown and not judged.
+/// </remarks>
 public static class HealthAggregation
 {
     /// <summary>
@@ -20,14 +31,17 @@ public static class HealthAggregation
     }
 
     /// <summary>
-    /// Judges a <em>group</em> (the instances of a service, the services of a category) by how many
-    /// members are healthy: all -> healthy, more than half -> degraded, otherwise unhealthy; an
-    /// empty group is unknown.
+    /// Judges a service by its instances: all healthy -> healthy; some instance still takes reads (a healthy
+    /// one, or only degraded ones) -> degraded; none takes reads -> unhealthy; no instances -> unknown.
     /// </summary>
-    public static AggregateHealth Group(int healthy, int total)
+    /// <param name="healthy">Instances that take reads and writes.</param>
+    /// <param name="readEligible">Instances that take reads (the healthy ones included).</param>
+    /// <param name="total">All instances.</param>
+    public static AggregateHealth Service(int healthy, int readEligible, int total)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(healthy);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(healthy, total);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(healthy, readEligible);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(readEligible, total);
         if (total == 0)
         {
             return AggregateHealth.Unknown;
@@ -38,35 +52,32 @@ public static class HealthAggregation
             return AggregateHealth.Healthy;
         }
 
-        return healthy * 2 > total ? AggregateHealth.Degraded : AggregateHealth.Unhealthy;
+        return readEligible > 0 ? AggregateHealth.Degraded : AggregateHealth.Unhealthy;
     }
 
-    /// <summary>Judges a group of instance states; only <see cref="HealthState.Healthy"/> counts as healthy.</summary>
-    public static AggregateHealth Group(IEnumerable<HealthState> states)
+    /// <summary>Judges a service by its instances' states (see <see cref="Service(int, int, int)"/>).</summary>
+    public static AggregateHealth Service(IEnumerable<HealthState> states)
     {
         ArgumentNullException.ThrowIfNull(states);
-        int healthy = 0, total = 0;
+        int healthy = 0, reads = 0, total = 0;
         foreach (var state in states)
         {
             total++;
-            if (state == HealthState.Healthy)
-            {
-                healthy++;
-            }
+            healthy += state == HealthState.Healthy ? 1 : 0;
+            reads += state.Accepts(RequestKind.Read) ? 1 : 0;
         }
 
-        return Group(healthy, total);
+        return Service(healthy, reads, total);
     }
 
     /// <summary>
-    /// Judges a group of <em>services</em> (a category, the whole system) by the same rule, one level up:
-    /// every member fully healthy -> healthy; more than half still serving (healthy or degraded, i.e.
-    /// each with a healthy majority of instances) -> degraded; otherwise unhealthy; no members -> unknown.
+    /// Judges a group of <em>services</em> (a category, the whole system) by the reference article's majority
+    /// rule: every member healthy -> healthy; more than half serving (healthy or degraded) -> degraded;
+    /// otherwise unhealthy; no members -> unknown.
     /// </summary>
     /// <remarks>
-    /// A degraded service counts as serving rather than as failed, so one instance of three going
-    /// down makes a one-service system degraded, not unhealthy: the group is as bad as the share of
-    /// its services that can no longer serve, which is what a caller of the whole system feels.
+    /// A degraded service counts as serving: it still answers, so the group is as bad as the share of its
+    /// services that can no longer serve, which is what a caller of the whole system feels.
     /// </remarks>
     public static AggregateHealth GroupServices(int healthy, int serving, int total)
     {
@@ -85,4 +96,7 @@ public static class HealthAggregation
 
         return serving * 2 > total ? AggregateHealth.Degraded : AggregateHealth.Unhealthy;
     }
+
+    /// <summary>Whether a service or group in <paramref name="health"/> serves: healthy or degraded. Every output's "serving".</summary>
+    public static bool IsServing(this AggregateHealth health) => health is AggregateHealth.Healthy or AggregateHealth.Degraded;
 }

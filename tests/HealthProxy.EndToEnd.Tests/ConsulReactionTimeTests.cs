@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using HealthProxy.Consul.Simulator;
 using HealthProxy.Gateway.Routing;
+using HealthProxy.Gateway.State;
 using HealthProxy.Health;
 using HealthProxy.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,11 +56,11 @@ public sealed class ConsulReactionTimeTests(ITestOutputHelper output) : IAsyncLi
         await gateway.WaitStartedAsync();
 
         var destination = $"{_consul.AgentNode}/orders-b";
-        var table = gateway.App.Services.GetRequiredService<RoutingTable>();
+        var store = gateway.App.Services.GetRequiredService<InstanceHealthStore>();
         var seen = new ConcurrentQueue<(long At, HealthState? State)>();
-        table.Changed += clusterId =>
+        store.Changed += change =>
         {
-            if (table.TryGet(clusterId, out var routing) && routing.Instances.TryGetValue(destination, out var instance))
+            if (change.Current is { } routing && routing.Instances.TryGetValue(destination, out var instance))
             {
                 seen.Enqueue((Stopwatch.GetTimestamp(), instance.State));
             }

@@ -29,31 +29,42 @@ public class HealthAggregationTests
     }
 
     [Theory]
-    [InlineData(0, 0, AggregateHealth.Unknown)]
-    [InlineData(3, 3, AggregateHealth.Healthy)]
-    [InlineData(2, 3, AggregateHealth.Degraded)]
-    [InlineData(1, 2, AggregateHealth.Unhealthy)]
-    [InlineData(3, 5, AggregateHealth.Degraded)]
-    [InlineData(2, 4, AggregateHealth.Unhealthy)]
-    [InlineData(0, 4, AggregateHealth.Unhealthy)]
-    [InlineData(1, 1, AggregateHealth.Healthy)]
-    public void Group_HealthyOutOfTotal_FollowsTheMajorityRule(int healthy, int total, AggregateHealth expected)
+    [InlineData(0, 0, 0, AggregateHealth.Unknown)]
+    [InlineData(3, 3, 3, AggregateHealth.Healthy)]
+    [InlineData(2, 3, 3, AggregateHealth.Degraded)]
+    [InlineData(1, 2, 2, AggregateHealth.Degraded)]
+    [InlineData(1, 1, 4, AggregateHealth.Degraded)]
+    [InlineData(0, 2, 2, AggregateHealth.Degraded)]
+    [InlineData(0, 0, 4, AggregateHealth.Unhealthy)]
+    [InlineData(1, 1, 1, AggregateHealth.Healthy)]
+    public void Service_HealthyAndReadEligibleOutOfTotal_FollowsTheServiceRule(int healthy, int readEligible, int total, AggregateHealth expected)
     {
-        Assert.Equal(expected, HealthAggregation.Group(healthy, total));
+        Assert.Equal(expected, HealthAggregation.Service(healthy, readEligible, total));
     }
 
     [Fact]
-    public void Group_States_CountsOnlyHealthyAsHealthy()
+    public void Service_States_DegradedServesDrainingStartingAndUnhealthyDoNot()
     {
-        // Two degraded out of three: only one is fully healthy, which is not more than half.
-        Assert.Equal(AggregateHealth.Unhealthy, HealthAggregation.Group([HealthState.Healthy, HealthState.Degraded, HealthState.Degraded]));
-        Assert.Equal(AggregateHealth.Degraded, HealthAggregation.Group([HealthState.Healthy, HealthState.Healthy, HealthState.Draining]));
-        Assert.Equal(AggregateHealth.Unknown, HealthAggregation.Group(Array.Empty<HealthState>()));
+        Assert.Equal(AggregateHealth.Degraded, HealthAggregation.Service([HealthState.Healthy, HealthState.Degraded]));
+        Assert.Equal(AggregateHealth.Degraded, HealthAggregation.Service([HealthState.Degraded, HealthState.Unhealthy]));
+        Assert.Equal(AggregateHealth.Unhealthy, HealthAggregation.Service([HealthState.Draining, HealthState.Starting, HealthState.Unhealthy]));
+        Assert.Equal(AggregateHealth.Unknown, HealthAggregation.Service(Array.Empty<HealthState>()));
+    }
+
+    [Theory]
+    [InlineData(4, 4, 4, AggregateHealth.Healthy)]
+    [InlineData(1, 3, 4, AggregateHealth.Degraded)]
+    [InlineData(0, 2, 4, AggregateHealth.Unhealthy)]
+    [InlineData(0, 2, 3, AggregateHealth.Degraded)]
+    [InlineData(0, 0, 0, AggregateHealth.Unknown)]
+    public void GroupServices_ServingOutOfTotal_FollowsTheMajorityRule(int healthy, int serving, int total, AggregateHealth expected)
+    {
+        Assert.Equal(expected, HealthAggregation.GroupServices(healthy, serving, total));
     }
 
     [Fact]
-    public void Group_MoreHealthyThanTotal_Throws()
+    public void Service_MoreHealthyThanReadEligible_Throws()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => HealthAggregation.Group(4, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => HealthAggregation.Service(3, 2, 3));
     }
 }

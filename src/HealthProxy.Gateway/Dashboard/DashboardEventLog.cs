@@ -10,11 +10,11 @@ namespace HealthProxy.Gateway.Dashboard;
 /// The dashboard's bounded ring of recent events, and the signal that wakes its live streams.
 /// </summary>
 /// <remarks>
-/// Fed by diffing what already changes atomically: each cluster's <see cref="ClusterRouting"/>
-/// (instance transitions, breaker ejections, fallback episodes) and each <see cref="HealthViewSnapshot"/>
-/// (cascading failures starting and ending). Threading: <see cref="RoutingTable.Changed"/> arrives under
-/// the state store's lock and <see cref="HealthViews.Changed"/> right after; both only take this class's
-/// short lock, append, and complete a task, so no handler blocks a writer or calls back into it.
+/// Fed by the owners' own change streams: the store's <see cref="InstanceHealthStore.Changed"/> (instance
+/// transitions, ejections, instances leaving, fallback episodes) and <see cref="HealthViews.Changed"/>
+/// (cascading failures starting and ending). It keeps no copy of either's state, only the last view snapshot
+/// it compared against. Threading: both arrive outside their writers' locks; handlers take this class's short
+/// lock, append, and complete a task.
 /// </remarks>
 internal sealed class DashboardEventLog
 {
@@ -23,8 +23,6 @@ internal sealed class DashboardEventLog
 
     private readonly Lock _lock = new();
     private readonly DashboardEvent[] _ring = new DashboardEvent[Capacity];
-    private readonly Dictionary<string, ClusterRouting> _routing = new(StringComparer.Ordinal);
-    private readonly RoutingTable _table;
     private readonly HealthViews _views;
     private readonly TimeProvider _timeProvider;
     private HealthViewSnapshot _lastViews;
@@ -32,21 +30,12 @@ internal sealed class DashboardEventLog
     private int _count;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public DashboardEventLog(RoutingTable table, HealthViews views, TimeProvider timeProvider)
+    public DashboardEventLog(InstanceHealthStore store, HealthViews views, TimeProvider timeProvider)
     {
-        _table = table;
         _views = views;
         _timeProvider = timeProvider;
-        lock (_lock)
-        {
-            _lastViews = views.Current;
-            foreach (var routing in table.Clusters)
-            {
-                _routing[routing.ClusterId] = routing;
-            }
-        }
-
-        table.Changed += OnRoutingChanged;
+        _lastViews = views.Current;
+        store.Changed += OnClusterChanged;
         views.Changed += OnViewsChanged;
     }
 
@@ -68,51 +57,62 @@ internal sealed class DashboardEventLog
         }
     }
 
-    private void OnRoutingChanged(string clusterId)
+    /// <summary>Records what one change of a cluster's routing means to an operator.</summary>
+    internal void OnClusterChanged(ClusterHealthChange change)
     {
         var now = _timeProvider.GetUtcNow();
         lock (_lock)
         {
-            Sync_NeedsLock(clusterId, now);
+            if (change.Current is null)
+            {
+                Add_NeedsLock(new DashboardEvent(now, "removed", change.ClusterId, "cluster removed from the configuration"));
+            }
+            else
+            {
+                foreach (var transition in change.Transitions)
+                {
+                    if (Describe(transition) is { } text)
+                    {
+                        var ejected = transition is { To: HealthState.Unhealthy, Source: HealthSource.Breaker };
+                        Add_NeedsLock(new DashboardEvent(now, transition.Left ? "left" : ejected ? "ejection" : "transition", change.ClusterId + "/" + transition.DestinationId, text));
+                    }
+                }
+
+                Fallbacks_NeedsLock(change.Previous, change.Current, now);
+            }
         }
 
         Signal();
     }
 
-    private void Sync_NeedsLock(string clusterId, DateTimeOffset now)
+    private static string? Describe(InstanceTransition transition)
     {
-        _routing.TryGetValue(clusterId, out var previous);
-        if (!_table.TryGet(clusterId, out var current))
+        var from = transition.From?.ToWireName() ?? "unjudged";
+        if (transition.Left)
         {
-            _routing.Remove(clusterId);
+            return $"left the cluster (was {from})";
         }
-        else if (!ReferenceEquals(previous, current))
+
+        if (transition.To is not { } to)
         {
-            _routing[clusterId] = current;
-            Diff_NeedsLock(previous, current, now);
+            // A source withdrew its word and none is left: routed as healthy again, worth no line of its own.
+            return null;
         }
+
+        return transition.Source == HealthSource.Breaker && to == HealthState.Unhealthy
+            ? $"ejected by the circuit breaker (was {from})"
+            : $"{from} → {to.ToWireName()} ({SourceName(transition.Source)})";
     }
 
-    private void Diff_NeedsLock(ClusterRouting? previous, ClusterRouting current, DateTimeOffset now)
+    private static string SourceName(HealthSource? source) => source switch
     {
-        foreach (var (id, instance) in current.Instances)
-        {
-            HealthState? before = previous is not null && previous.Instances.TryGetValue(id, out var old) ? old.State : null;
-            if (instance.State is not { } state || before == state)
-            {
-                continue;
-            }
+        HealthSource.Registry => "consul",
+        { } other => other.ToString().ToLowerInvariant(),
+        null => "none",
+    };
 
-            var from = before?.ToWireName() ?? "unknown";
-            var source = instance.Source?.ToString().ToLowerInvariant() ?? "none";
-            var ejected = instance.Source == HealthSource.Breaker && state == HealthState.Unhealthy;
-            Add_NeedsLock(new DashboardEvent(
-                now,
-                ejected ? "ejection" : "transition",
-                current.ClusterId + "/" + id,
-                ejected ? $"ejected by the circuit breaker (was {from})" : $"{from} → {state.ToWireName()} ({source})"));
-        }
-
+    private void Fallbacks_NeedsLock(ClusterRouting? previous, ClusterRouting current, DateTimeOffset now)
+    {
         // An empty cluster has an episode too, but nothing to fall back to: not worth a line.
         if (current.All.Count == 0)
         {
@@ -143,17 +143,17 @@ internal sealed class DashboardEventLog
             var current = _views.Current;
             foreach (var (root, cascade) in current.Cascades)
             {
-                if (!_lastViews.Cascades.ContainsKey(root))
+                if (cascade.Affected.Length > 0 && !(_lastViews.Cascades.TryGetValue(root, out var before) && before.Affected.Length > 0))
                 {
-                    // The views hear of a routing change before this log does: record the root's own transition first.
-                    Sync_NeedsLock(root, now);
-                    Add_NeedsLock(new DashboardEvent(now, "cascade", root, $"cascading failure: {cascade.Affected.Length} dependent services potentially affected ({string.Join(", ", cascade.Affected)})"));
+                    var count = cascade.Affected.Length;
+                    Add_NeedsLock(new DashboardEvent(
+                        now, "cascade", root, $"cascading failure: {count} dependent service{(count == 1 ? "" : "s")} potentially affected ({string.Join(", ", cascade.Affected)})"));
                 }
             }
 
-            foreach (var root in _lastViews.Cascades.Keys)
+            foreach (var (root, before) in _lastViews.Cascades)
             {
-                if (!current.Cascades.ContainsKey(root))
+                if (before.Affected.Length > 0 && !(current.Cascades.TryGetValue(root, out var after) && after.Affected.Length > 0))
                 {
                     Add_NeedsLock(new DashboardEvent(now, "recovered", root, "cascading failure over"));
                 }

@@ -6,7 +6,6 @@ using HealthProxy.Gateway.Routing;
 using HealthProxy.Gateway.Views;
 using HealthProxy.Health;
 using HealthProxy.Health.Views;
-using Yarp.ReverseProxy;
 
 namespace HealthProxy.Gateway.Dashboard;
 
@@ -15,7 +14,7 @@ namespace HealthProxy.Gateway.Dashboard;
 /// connect and on every pushed update. Ids only, never addresses, as <c>/health/detailed</c>.
 /// </summary>
 internal sealed class DashboardState(
-    HealthViews views, RoutingTable table, IProxyStateLookup proxyState, ConsulDiscovery discovery, DashboardEventLog events, TimeProvider timeProvider)
+    HealthViews views, RoutingTable table, ConsulDiscovery discovery, DashboardEventLog events, TimeProvider timeProvider)
 {
     public byte[] Write()
     {
@@ -105,15 +104,16 @@ internal sealed class DashboardState(
         writer.WriteString("category", service.Category);
         writer.WriteString("status", HealthViewJson.Name(service.Health));
         writer.WriteBoolean("serving", service.Serving);
+        writer.WriteBoolean("critical", service.Critical);
         writer.WriteString("since", service.Since);
+        table.TryGet(service.Service, out var routing);
 
         // The Consul service behind a discovered cluster: its registry data age is its instances' data age.
-        var consulService = proxyState.TryGetCluster(service.Service, out var cluster) ? cluster.Model?.Config.Metadata?.GetValueOrDefault(ConsulMetadata.Service) : null;
-        writer.WriteString("registryService", consulService);
+        writer.WriteString("registryService", routing?.Metadata?.GetValueOrDefault(ConsulMetadata.Service));
         HealthViewJson.WriteStrings(writer, "dependsOn", snapshot.Graph.DependenciesOf(service.Service));
         HealthViewJson.WriteStrings(writer, "affectedBy", snapshot.AffectedBy.TryGetValue(service.Service, out var roots) ? roots : []);
         writer.WriteStartArray("instances");
-        if (table.TryGet(service.Service, out var routing))
+        if (routing is not null)
         {
             foreach (var (id, instance) in routing.Instances.OrderBy(i => i.Key, StringComparer.Ordinal))
             {

@@ -6,6 +6,9 @@ internal static class GatewayEventIds
     public const int InstanceStateChanged = 1000;
     public const int InstanceDegraded = 1001;
     public const int InstanceUnhealthy = 1002;
+    public const int InstanceUnjudged = 1003;
+    public const int InstanceLeft = 1004;
+    public const int StateHandlerFailed = 1005;
     public const int RoutingFallback = 1100;
     public const int RoutingFallbackEnded = 1101;
     public const int ProbeFailed = 1200;

@@ -104,5 +104,6 @@ internal sealed class GatewayMetrics
     public static string StatusClass(int statusCode) =>
         statusCode is >= 100 and < 600 ? StatusClasses[statusCode / 100] : "error";
 
-    private static string KindName(RequestKind kind) => kind == RequestKind.Read ? "read" : "write";
+    /// <summary>The <c>request_kind</c> tag value: <c>read</c> or <c>write</c>.</summary>
+    public static string KindName(RequestKind kind) => kind == RequestKind.Read ? "read" : "write";
 }

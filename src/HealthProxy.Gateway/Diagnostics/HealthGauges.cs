@@ -1,50 +1,43 @@
 using System.Diagnostics.Metrics;
-using HealthProxy.Gateway.Configuration;
 using HealthProxy.Gateway.Discovery;
 using HealthProxy.Gateway.Routing;
+using HealthProxy.Gateway.Views;
 using HealthProxy.Health;
-using Microsoft.Extensions.DependencyInjection;
-using Yarp.ReverseProxy;
 
 namespace HealthProxy.Gateway.Diagnostics;
 
 /// <summary>
-/// The observable instruments over the gateway's current state, read on each scrape (never on the
-/// request path): instances by state, service/dependency/category health, time degraded, registry.
+/// The observable instruments over the gateway's current state, read on each scrape (never on the request
+/// path) from the snapshots their owners publish: instance counts from the routing table, service and category
+/// health from <see cref="HealthViews"/>, dependencies and registry status from <see cref="ConsulDiscovery"/>.
+/// A series exists exactly as long as its cluster, category, dependency or watch does.
 /// </summary>
-/// <remarks>
-/// Service health is 1 while a service can serve (its aggregate is healthy or degraded: more than half of
-/// its instances healthy) and 0 when it cannot (unhealthy, or no instances). Values published through
-/// <see cref="ServiceHealthGauges"/> replace the computed ones of the same name.
-/// </remarks>
 internal sealed class HealthGauges
 {
     private static readonly HealthState[] States = Enum.GetValues<HealthState>();
     private static readonly string[] StateNames = [.. States.Select(s => s.ToWireName())];
-    private const string Unknown = "unknown";
+    private const string Unjudged = "unknown";
 
     private readonly RoutingTable _table;
-    private readonly DegradedTimeTracker _degraded;
-    private readonly ServiceHealthGauges _published;
+    private readonly HealthViews _views;
     private readonly ConsulDiscovery _discovery;
-    private readonly IServiceProvider _services;
+    private readonly TimeProvider _timeProvider;
 
-    public HealthGauges(GatewayMetrics metrics, RoutingTable table, DegradedTimeTracker degraded, ServiceHealthGauges published, ConsulDiscovery discovery, IServiceProvider services)
+    public HealthGauges(GatewayMetrics metrics, RoutingTable table, HealthViews views, ConsulDiscovery discovery, TimeProvider timeProvider)
     {
         _table = table;
-        _degraded = degraded;
-        _published = published;
+        _views = views;
         _discovery = discovery;
-        _services = services;
+        _timeProvider = timeProvider;
         var meter = metrics.Meter;
         meter.CreateObservableGauge("healthproxy.instances", ObserveInstances, "{instance}", "Instances per cluster by state (unknown: not judged yet, routed as healthy).");
-        meter.CreateObservableGauge("healthproxy.service.health", ObserveServices, unit: null, "1 while the service can serve (healthy or degraded), 0 when unhealthy or empty; by service, category, critical.");
+        meter.CreateObservableGauge("healthproxy.service.health", ObserveServices, unit: null, "1 while the service serves (healthy or degraded: an instance takes reads), 0 when it cannot; by service, category, critical.");
         meter.CreateObservableGauge("healthproxy.dependency.health", ObserveDependencies, unit: null, "1 while a dependency its instances publish is healthy or degraded, 0 otherwise; by service, dependency, critical.");
-        meter.CreateObservableGauge("healthproxy.category.health", ObserveCategories, unit: null, "1 while a category of services can serve, 0 when unhealthy; published by the views.");
-        meter.CreateObservableCounter("healthproxy.service.degraded.time", ObserveDegradedTime, "s", "Time each service spent degraded (some, but fewer than half, of its instances not healthy).");
+        meter.CreateObservableGauge("healthproxy.category.health", ObserveCategories, unit: null, "1 while a category serves (more than half its services serve), 0 when it cannot; critical if any member is.");
+        meter.CreateObservableCounter("healthproxy.service.degraded.time", ObserveDegradedTime, "s", "Time each service spent degraded (serving, but not every instance healthy).");
         meter.CreateObservableGauge("healthproxy.registry.reachable", ObserveReachable, unit: null, "1 when Consul's last answer for the service succeeded, 0 otherwise.");
         meter.CreateObservableGauge("healthproxy.registry.stale", ObserveStale, unit: null, "1 while the service is served from a snapshot too old for Consul's states to count.");
-        meter.CreateObservableGauge("healthproxy.registry.data_age", ObserveDataAge, "s", "Time since Consul last answered for the service.");
+        meter.CreateObservableGauge("healthproxy.registry.data_age", ObserveDataAge, "s", "Time since Consul last confirmed the service's data.");
     }
 
     private IEnumerable<Measurement<long>> ObserveInstances()
@@ -62,71 +55,39 @@ internal sealed class HealthGauges
             // Every state, zeros included: a series that drops to 0 says more than one that vanishes.
             for (var i = 0; i <= States.Length; i++)
             {
-                measurements.Add(new(counts[i], new(GatewayTags.Cluster, cluster.ClusterId), new(GatewayTags.State, i < States.Length ? StateNames[i] : Unknown)));
+                measurements.Add(new(counts[i], new(GatewayTags.Cluster, cluster.ClusterId), new(GatewayTags.State, i < States.Length ? StateNames[i] : Unjudged)));
             }
         }
 
         return measurements;
     }
 
-    private IEnumerable<Measurement<int>> ObserveServices()
-    {
-        var published = _published.Services();
-        var measurements = new List<Measurement<int>>();
-        foreach (var (service, entry) in published)
-        {
-            measurements.Add(ServiceMeasurement(service, entry.Serving, entry.Category, entry.Critical));
-        }
-
-        var lookup = _services.GetService<IProxyStateLookup>();
-        foreach (var cluster in _table.Clusters)
-        {
-            if (published.Exists(p => p.Key == cluster.ClusterId))
-            {
-                continue;
-            }
-
-            IReadOnlyDictionary<string, string>? metadata = null;
-            if (lookup?.TryGetCluster(cluster.ClusterId, out var state) == true)
-            {
-                metadata = state.Model.Config.Metadata;
-            }
-
-            var category = metadata?.GetValueOrDefault(HealthProxyMetadata.Category) ?? "";
-            var critical = bool.TryParse(metadata?.GetValueOrDefault(HealthProxyMetadata.Critical), out var isCritical) && isCritical;
-            var aggregate = DegradedTimeTracker.Aggregate(cluster);
-            measurements.Add(ServiceMeasurement(cluster.ClusterId, aggregate is AggregateHealth.Healthy or AggregateHealth.Degraded, category, critical));
-        }
-
-        return measurements;
-    }
-
-    private IEnumerable<Measurement<int>> ObserveDependencies()
-    {
-        var published = _published.Dependencies();
-        var measurements = new List<Measurement<int>>();
-        foreach (var ((service, dependency), entry) in published)
-        {
-            measurements.Add(DependencyMeasurement(service, dependency, entry.Serving, entry.Critical));
-        }
-
-        foreach (var known in _discovery.PublishedDependencies)
-        {
-            if (!published.Exists(p => p.Key == (known.ClusterId, known.Dependency)))
-            {
-                measurements.Add(DependencyMeasurement(known.ClusterId, known.Dependency, known.State.Accepts(RequestKind.Read), known.Critical));
-            }
-        }
-
-        return measurements;
-    }
+    private IEnumerable<Measurement<int>> ObserveServices() =>
+        [.. _views.Current.Services.Values.Select(service => new Measurement<int>(
+            service.Serving ? 1 : 0,
+            new(GatewayTags.Service, service.Service),
+            new(GatewayTags.Category, service.Category),
+            new(GatewayTags.Critical, service.Critical ? "true" : "false")))];
 
     private IEnumerable<Measurement<int>> ObserveCategories() =>
-        [.. _published.Categories().Select(pair => new Measurement<int>(
-            pair.Value.Serving ? 1 : 0, new(GatewayTags.Category, pair.Key), new(GatewayTags.Critical, pair.Value.Critical ? "true" : "false")))];
+        [.. _views.Current.Categories.Select(pair => new Measurement<int>(
+            pair.Value.IsServing ? 1 : 0,
+            new(GatewayTags.Category, pair.Key),
+            new(GatewayTags.Critical, pair.Value.Critical > 0 ? "true" : "false")))];
 
-    private IEnumerable<Measurement<double>> ObserveDegradedTime() =>
-        [.. _degraded.Totals().Select(t => new Measurement<double>(t.Seconds, new KeyValuePair<string, object?>(GatewayTags.Service, t.ClusterId)))];
+    private IEnumerable<Measurement<double>> ObserveDegradedTime()
+    {
+        var now = _timeProvider.GetUtcNow();
+        return [.. _views.Current.Services.Values.Select(service => new Measurement<double>(
+            service.DegradedTime(now).TotalSeconds, new KeyValuePair<string, object?>(GatewayTags.Service, service.Service)))];
+    }
+
+    private IEnumerable<Measurement<int>> ObserveDependencies() =>
+        [.. _discovery.PublishedDependencies.Select(known => new Measurement<int>(
+            known.State.Accepts(RequestKind.Read) ? 1 : 0,
+            new(GatewayTags.Service, known.ClusterId),
+            new(GatewayTags.Dependency, known.Dependency),
+            new(GatewayTags.Critical, known.Critical ? "true" : "false")))];
 
     private IEnumerable<Measurement<int>> ObserveReachable() =>
         [.. _discovery.Status.Select(s => new Measurement<int>(s.Reachable ? 1 : 0, new KeyValuePair<string, object?>(GatewayTags.ConsulService, s.Service)))];
@@ -138,10 +99,4 @@ internal sealed class HealthGauges
     private IEnumerable<Measurement<double>> ObserveDataAge() =>
         [.. _discovery.Status.Where(s => s.DataAge is not null)
             .Select(s => new Measurement<double>(s.DataAge!.Value.TotalSeconds, new KeyValuePair<string, object?>(GatewayTags.ConsulService, s.Service)))];
-
-    private static Measurement<int> ServiceMeasurement(string service, bool serving, string category, bool critical) =>
-        new(serving ? 1 : 0, new(GatewayTags.Service, service), new(GatewayTags.Category, category), new(GatewayTags.Critical, critical ? "true" : "false"));
-
-    private static Measurement<int> DependencyMeasurement(string service, string dependency, bool serving, bool critical) =>
-        new(serving ? 1 : 0, new(GatewayTags.Service, service), new(GatewayTags.Dependency, dependency), new(GatewayTags.Critical, critical ? "true" : "false"));
 }

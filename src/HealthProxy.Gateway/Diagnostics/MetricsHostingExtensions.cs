@@ -40,8 +40,6 @@ internal static class MetricsHostingExtensions
         var services = builder.Services;
         services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MetricsOptions>, MetricsOptionsValidator>();
-        services.AddSingleton<ServiceHealthGauges>();
-        services.AddSingleton<DegradedTimeTracker>();
         services.AddSingleton<HealthGauges>();
         services.AddOpenTelemetry().WithMetrics(metrics =>
         {
@@ -76,9 +74,13 @@ internal static class MetricsHostingExtensions
     {
         var options = app.Services.GetRequiredService<IOptions<MetricsOptions>>().Value;
 
-        // Built now, so the observable instruments exist and the degraded clock hears every routing change.
+        // Built now, so the observable instruments exist before the first scrape.
         _ = app.Services.GetRequiredService<HealthGauges>();
-        app.UseMiddleware<RequestMetricsMiddleware>();
+        if (options.LegacyRequestDuration)
+        {
+            app.UseMiddleware<RequestMetricsMiddleware>();
+        }
+
         if (!options.Enabled)
         {
             return app;

@@ -7,7 +7,8 @@ namespace HealthProxy.Gateway.Diagnostics;
 
 /// <summary>
 /// Times every proxied request into <c>healthproxy.request.duration</c>, by route, cluster, request kind
-/// and outcome. Requests YARP did not handle (health endpoints, /metrics) are left to ASP.NET Core's own meters.
+/// and outcome, when <see cref="MetricsOptions.LegacyRequestDuration"/> asks for it; ASP.NET Core's own
+/// <c>http.server.request.duration</c> carries the same tags (see <c>HealthRoutingMiddleware</c>).
 /// </summary>
 /// <remarks>Per request: two timestamps, two feature lookups, one histogram record, and this method's async frame (the only allocation).</remarks>
 internal sealed class RequestMetricsMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider timeProvider)

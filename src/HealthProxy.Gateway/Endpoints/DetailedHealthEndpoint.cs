@@ -92,7 +92,9 @@ internal static class DetailedHealthEndpoint
         writer.WriteString("status", HealthViewJson.Name(service.Health));
         writer.WriteString("category", service.Category);
         writer.WriteBoolean("serving", service.Serving);
+        writer.WriteBoolean("critical", service.Critical);
         writer.WriteNumber("healthyInstances", service.Healthy);
+        writer.WriteNumber("readEligibleInstances", service.ReadEligible);
         writer.WriteNumber("instances", service.Total);
         writer.WriteString("since", service.Since);
         writer.WriteNumber("ageSeconds", Age(now, service.Since));

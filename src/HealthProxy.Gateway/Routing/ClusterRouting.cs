@@ -18,7 +18,8 @@ internal sealed class ClusterRouting
         DestinationState[] writes,
         FrozenDictionary<string, InstanceHealth> instances,
         FallbackEpisode? readFallback,
-        FallbackEpisode? writeFallback)
+        FallbackEpisode? writeFallback,
+        IReadOnlyDictionary<string, string>? metadata)
     {
         ClusterId = clusterId;
         All = all;
@@ -27,6 +28,7 @@ internal sealed class ClusterRouting
         Instances = instances;
         ReadFallback = readFallback;
         WriteFallback = writeFallback;
+        Metadata = metadata;
     }
 
     public string ClusterId { get; }
@@ -46,19 +48,30 @@ internal sealed class ClusterRouting
     /// <summary>The current no-eligible-writes episode, or null while writes have somewhere to go.</summary>
     public FallbackEpisode? WriteFallback { get; }
 
+    /// <summary>The cluster's YARP metadata as configured (category, criticality, dependencies), or null.</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; }
+
+    /// <summary>Instances that take writes: the healthy ones (unjudged ones count as healthy).</summary>
+    public int Healthy => Writes.Count;
+
+    /// <summary>Instances that take reads, the healthy ones included.</summary>
+    public int ReadEligible => Reads.Count;
+
     public IReadOnlyList<DestinationState> Eligible(RequestKind kind) => kind == RequestKind.Read ? Reads : Writes;
 
     public FallbackEpisode? Fallback(RequestKind kind) => kind == RequestKind.Read ? ReadFallback : WriteFallback;
 
     /// <summary>
     /// Builds the routing for <paramref name="destinations"/> (ordered by id), keeping the fallback
-    /// episodes of <paramref name="previous"/> that are still going on.
+    /// episodes of <paramref name="previous"/> that are still going on. <paramref name="metadata"/> is the
+    /// cluster's configured metadata, kept by reference (YARP's config objects are immutable).
     /// </summary>
     public static ClusterRouting Build(
         string clusterId,
         IReadOnlyList<DestinationState> destinations,
         IReadOnlyDictionary<string, InstanceHealth> health,
-        ClusterRouting? previous)
+        ClusterRouting? previous,
+        IReadOnlyDictionary<string, string>? metadata = null)
     {
         var all = new DestinationState[destinations.Count];
         var reads = new List<DestinationState>(destinations.Count);
@@ -86,6 +99,7 @@ internal sealed class ClusterRouting
             [.. writes],
             health.ToFrozenDictionary(StringComparer.Ordinal),
             reads.Count > 0 ? null : previous?.ReadFallback ?? new FallbackEpisode(),
-            writes.Count > 0 ? null : previous?.WriteFallback ?? new FallbackEpisode());
+            writes.Count > 0 ? null : previous?.WriteFallback ?? new FallbackEpisode(),
+            metadata);
     }
 }

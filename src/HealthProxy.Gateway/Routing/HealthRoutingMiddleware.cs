@@ -1,26 +1,40 @@
 using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Health;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Model;
 
 namespace HealthProxy.Gateway.Routing;
 
 /// <summary>
-/// A step of YARP's proxy pipeline, before load balancing: narrows the request's available
-/// destinations to those whose state accepts its kind (reads: healthy and degraded; writes: healthy),
-/// or, when none do, to all of the cluster's destinations.
+/// The first step of YARP's proxy pipeline, before load balancing: classifies the request (once), tags ASP.NET
+/// Core's request histogram with its route, cluster and kind, and narrows the request's available destinations to
+/// those whose state accepts its kind (reads: healthy and degraded; writes: healthy), or, when none do, to all of
+/// the cluster's destinations.
 /// </summary>
-/// <remarks>The per-request work is one dictionary lookup and a field read; nothing is allocated.</remarks>
+/// <remarks>
+/// The per-request work is one dictionary lookup in the routing table and field reads of an immutable snapshot.
+/// Nothing is allocated: the kind feature is a shared instance, the tag values are strings from config and
+/// constants, and Hosting reuses its tag list across a connection's requests.
+/// </remarks>
 internal sealed partial class HealthRoutingMiddleware(RequestDelegate next, RoutingTable table, GatewayMetrics metrics, ILogger<HealthRoutingMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
     {
         var feature = context.GetReverseProxyFeature();
+        var route = feature.Route.Config;
         var clusterId = feature.Cluster.Config.ClusterId;
+        var kind = RequestKinds.Record(context, route);
+        if (context.Features.Get<IHttpMetricsTagsFeature>() is { } tags)
+        {
+            tags.Tags.Add(new(GatewayTags.Route, route.RouteId));
+            tags.Tags.Add(new(GatewayTags.Cluster, clusterId));
+            tags.Tags.Add(new(GatewayTags.RequestKind, GatewayMetrics.KindName(kind)));
+        }
+
         if (table.TryGet(clusterId, out var routing))
         {
-            var kind = RequestKinds.Record(context, feature.Route.Config);
             var eligible = routing.Eligible(kind);
             if (eligible.Count == 0 && routing.All.Count > 0)
             {
@@ -28,7 +42,7 @@ internal sealed partial class HealthRoutingMiddleware(RequestDelegate next, Rout
                 metrics.Fallback(clusterId, kind);
                 if (routing.Fallback(kind)?.TryAnnounce() == true)
                 {
-                    LogFallback(clusterId, kind == RequestKind.Read ? "read" : "write", routing.All.Count);
+                    LogFallback(clusterId, GatewayMetrics.KindName(kind), routing.All.Count);
                 }
             }
 

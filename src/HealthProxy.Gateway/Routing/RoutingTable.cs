@@ -7,32 +7,19 @@ namespace HealthProxy.Gateway.Routing;
 /// when that cluster changes.
 /// </summary>
 /// <remarks>
-/// Threading: writers (the state store, under its own lock) replace a cluster's entry; readers (every
-/// proxied request) do one lock-free dictionary lookup and use the object they got, which never changes.
-/// One cluster's change never rebuilds another's.
+/// Threading: the state store is the only writer (under its own lock); readers (every proxied request, scrapes,
+/// views) do one lock-free dictionary lookup and use the object they got, which never changes. Who wants to hear
+/// of changes subscribes to <see cref="State.InstanceHealthStore.Changed"/>.
 /// </remarks>
 internal sealed class RoutingTable
 {
     private readonly ConcurrentDictionary<string, ClusterRouting> _clusters = new(StringComparer.Ordinal);
 
-    /// <summary>Raised after any cluster's routing was replaced or removed (on the writer's thread).</summary>
-    public event Action<string>? Changed;
-
     public bool TryGet(string clusterId, out ClusterRouting routing) => _clusters.TryGetValue(clusterId, out routing!);
 
     public IEnumerable<ClusterRouting> Clusters => _clusters.Values;
 
-    public void Set(ClusterRouting routing)
-    {
-        _clusters[routing.ClusterId] = routing;
-        Changed?.Invoke(routing.ClusterId);
-    }
+    internal void Set(ClusterRouting routing) => _clusters[routing.ClusterId] = routing;
 
-    public void Remove(string clusterId)
-    {
-        if (_clusters.TryRemove(clusterId, out _))
-        {
-            Changed?.Invoke(clusterId);
-        }
-    }
+    internal void Remove(string clusterId) => _clusters.TryRemove(clusterId, out _);
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.Routing;
 using HealthProxy.Health;
@@ -7,14 +9,23 @@ using Yarp.ReverseProxy.Model;
 namespace HealthProxy.Gateway.State;
 
 /// <summary>
-/// The one set of books for instance health. Probes, the registry and the breakers report here; the
-/// store combines each instance's sources (worst wins), and when an instance's state changes it
-/// rebuilds that cluster's <see cref="ClusterRouting"/> in the <see cref="RoutingTable"/>.
+/// The one writer of instance states. Probes, the registry and the breakers report here; the store combines
+/// each instance's sources (worst wins), publishes the cluster's new immutable <see cref="ClusterRouting"/> in
+/// the <see cref="RoutingTable"/>, and then tells its readers through <see cref="Changed"/>.
 /// </summary>
 /// <remarks>
-/// Threading: all writes take one lock; state changes are rare next to requests, and requests never
-/// touch the lock (they read the routing table). It also listens to YARP's cluster changes, so
-/// destinations added or removed by a config reload are routed at once.
+/// <para>
+/// Lifecycle: a cluster's entry is created when YARP announces the cluster and released when it is removed; an
+/// instance's entry lives exactly as long as the destination is in its cluster. A report for a destination not
+/// routed yet waits (discovery reports a new instance's state before the config reload that adds it, so a new
+/// instance is never routed blind) until the destination appears, its source withdraws it, or its cluster goes.
+/// </para>
+/// <para>
+/// Threading: writes take one lock, which guards only this class's own books; requests never touch it (they
+/// read the routing table). Changes are queued under the lock, in order, and delivered after it is released by
+/// whichever writer thread finds the queue unattended, one change at a time: handlers run outside every writer's
+/// lock, may call back into the store (their reports are delivered after the current change), and must not block.
+/// </para>
 /// </remarks>
 internal sealed partial class InstanceHealthStore : IClusterChangeListener
 {
@@ -22,11 +33,13 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ClusterEntry> _clusters = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Cluster, string Destination, HealthSource Source), HealthState> _pending = [];
+    private readonly Dictionary<string, Dictionary<(string Destination, HealthSource Source), HealthState>> _pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<object> _outbox = new();
     private readonly RoutingTable _table;
     private readonly TimeProvider _timeProvider;
     private readonly GatewayMetrics _metrics;
     private readonly ILogger<InstanceHealthStore> _logger;
+    private int _delivering;
 
     public InstanceHealthStore(RoutingTable table, TimeProvider timeProvider, GatewayMetrics metrics, ILogger<InstanceHealthStore> logger)
     {
@@ -36,49 +49,53 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
         _logger = logger;
     }
 
+    /// <summary>Raised after a cluster's routing snapshot changed, in order, outside the store's lock.</summary>
+    public event Action<ClusterHealthChange>? Changed;
+
     /// <summary>
     /// Raised (outside the store's lock) when an instance's probe, having judged it unhealthy, judges it anything
     /// else: fresh evidence that the instance came back, newer than any breaker's. Arguments: cluster, destination.
     /// </summary>
     public event Action<string, string>? ProbeRecovered;
 
+    /// <summary>Reports waiting for their destination to appear, for tests of the lifecycle.</summary>
+    internal int PendingCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pending.Values.Sum(p => p.Count);
+            }
+        }
+    }
+
     /// <summary>
-    /// Records what <paramref name="source"/> says of one instance; null withdraws that source's
-    /// opinion. A report for a destination the gateway does not route yet is kept until it appears
-    /// (discovery reports an instance's state before the config reload that adds it, so a new
-    /// instance is never routed blind), and dropped when withdrawn.
+    /// Records what <paramref name="source"/> says of one instance; null withdraws that source's opinion.
     /// </summary>
     public void Report(string clusterId, string destinationId, HealthSource source, HealthState? state)
     {
-        bool recovered;
         lock (_lock)
         {
             if (!_clusters.TryGetValue(clusterId, out var cluster) || !cluster.Destinations.TryGetValue(destinationId, out var destination))
             {
-                if (state is null)
-                {
-                    _pending.Remove((clusterId, destinationId, source));
-                }
-                else
-                {
-                    _pending[(clusterId, destinationId, source)] = state.Value;
-                }
-
+                Wait_NeedsLock(clusterId, destinationId, source, state);
                 return;
             }
 
-            recovered = source == HealthSource.Probe && destination.Sources[(int)source] == HealthState.Unhealthy && state is not (null or HealthState.Unhealthy);
-            destination.Sources[(int)source] = state;
-            if (Recompute(cluster.Id, destination))
+            if (source == HealthSource.Probe && destination.Sources[(int)source] == HealthState.Unhealthy && state is not (null or HealthState.Unhealthy))
             {
-                Publish_NeedsLock(cluster);
+                _outbox.Enqueue(new Recovered(clusterId, destinationId));
+            }
+
+            destination.Sources[(int)source] = state;
+            if (Recompute_NeedsLock(cluster.Id, destination) is { } transition)
+            {
+                Publish_NeedsLock(cluster, [transition]);
             }
         }
 
-        if (recovered)
-        {
-            ProbeRecovered?.Invoke(clusterId, destinationId);
-        }
+        Deliver();
     }
 
     /// <summary>What the store holds for one instance, or null.</summary>
@@ -93,51 +110,106 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
     {
         lock (_lock)
         {
-            _clusters.Remove(cluster.ClusterId);
-            _table.Remove(cluster.ClusterId);
+            _pending.Remove(cluster.ClusterId);
+            if (_clusters.Remove(cluster.ClusterId, out var entry))
+            {
+                _table.TryGet(cluster.ClusterId, out var previous);
+                _table.Remove(cluster.ClusterId);
+                var left = entry.Destinations.Values.Select(d => new InstanceTransition(d.Id, d.State, null, null, Left: true)).ToImmutableArray();
+                _outbox.Enqueue(new ClusterHealthChange(cluster.ClusterId, previous, null, left));
+            }
         }
+
+        Deliver();
     }
 
     private void Sync(ClusterState cluster)
     {
         lock (_lock)
         {
+            var transitions = ImmutableArray.CreateBuilder<InstanceTransition>();
             if (!_clusters.TryGetValue(cluster.ClusterId, out var entry))
             {
                 entry = new ClusterEntry(cluster.ClusterId);
                 _clusters.Add(cluster.ClusterId, entry);
             }
 
+            entry.Metadata = cluster.Model.Config.Metadata;
             entry.YarpDestinations = [.. cluster.Destinations.Values.OrderBy(d => d.DestinationId, StringComparer.Ordinal)];
-            var present = entry.YarpDestinations.Select(d => d.DestinationId).ToHashSet(StringComparer.Ordinal);
-            foreach (var gone in entry.Destinations.Keys.Where(id => !present.Contains(id)).ToList())
+            List<string>? gone = null;
+            foreach (var id in entry.Destinations.Keys)
             {
-                entry.Destinations.Remove(gone);
+                if (!cluster.Destinations.ContainsKey(id))
+                {
+                    (gone ??= []).Add(id);
+                }
             }
 
+            foreach (var id in gone ?? [])
+            {
+                entry.Destinations.Remove(id, out var left);
+                transitions.Add(new InstanceTransition(id, left!.State, null, null, Left: true));
+                var was = left.State?.ToWireName() ?? "unjudged";
+                LogLeft(cluster.ClusterId, id, was);
+            }
+
+            _pending.TryGetValue(cluster.ClusterId, out var waiting);
             foreach (var destination in entry.YarpDestinations)
             {
-                if (!entry.Destinations.ContainsKey(destination.DestinationId))
+                if (entry.Destinations.ContainsKey(destination.DestinationId))
                 {
-                    var added = new DestinationEntry(destination.DestinationId, SourceCount, _timeProvider.GetUtcNow());
+                    continue;
+                }
+
+                var added = new DestinationEntry(destination.DestinationId, SourceCount, _timeProvider.GetUtcNow());
+                if (waiting is not null)
+                {
                     for (var source = 0; source < SourceCount; source++)
                     {
-                        if (_pending.Remove((cluster.ClusterId, destination.DestinationId, (HealthSource)source), out var early))
+                        if (waiting.Remove((destination.DestinationId, (HealthSource)source), out var early))
                         {
                             added.Sources[source] = early;
                         }
                     }
+                }
 
-                    Recompute(cluster.ClusterId, added);
-                    entry.Destinations.Add(destination.DestinationId, added);
+                entry.Destinations.Add(destination.DestinationId, added);
+                if (Recompute_NeedsLock(cluster.ClusterId, added) is { } transition)
+                {
+                    transitions.Add(transition);
                 }
             }
 
-            Publish_NeedsLock(entry);
+            if (waiting is { Count: 0 })
+            {
+                _pending.Remove(cluster.ClusterId);
+            }
+
+            transitions.Sort(static (a, b) => string.CompareOrdinal(a.DestinationId, b.DestinationId));
+            Publish_NeedsLock(entry, transitions.ToImmutable());
+        }
+
+        Deliver();
+    }
+
+    private void Wait_NeedsLock(string clusterId, string destinationId, HealthSource source, HealthState? state)
+    {
+        if (state is { } known)
+        {
+            if (!_pending.TryGetValue(clusterId, out var waiting))
+            {
+                _pending[clusterId] = waiting = [];
+            }
+
+            waiting[(destinationId, source)] = known;
+        }
+        else if (_pending.TryGetValue(clusterId, out var waiting) && waiting.Remove((destinationId, source)) && waiting.Count == 0)
+        {
+            _pending.Remove(clusterId);
         }
     }
 
-    private bool Recompute(string clusterId, DestinationEntry destination)
+    private InstanceTransition? Recompute_NeedsLock(string clusterId, DestinationEntry destination)
     {
         HealthState? worst = null;
         HealthSource? decidedBy = null;
@@ -153,7 +225,7 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
         if (worst == destination.State)
         {
             destination.Source = decidedBy;
-            return false;
+            return null;
         }
 
         var previous = destination.State;
@@ -162,10 +234,10 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
         destination.Since = _timeProvider.GetUtcNow();
         LogTransition(clusterId, destination.Id, previous, worst, decidedBy);
         _metrics.StateTransition(clusterId, worst);
-        return true;
+        return new InstanceTransition(destination.Id, previous, worst, decidedBy, Left: false);
     }
 
-    private void Publish_NeedsLock(ClusterEntry cluster)
+    private void Publish_NeedsLock(ClusterEntry cluster, ImmutableArray<InstanceTransition> transitions)
     {
         var health = new Dictionary<string, InstanceHealth>(cluster.Destinations.Count, StringComparer.Ordinal);
         foreach (var destination in cluster.Destinations.Values)
@@ -174,16 +246,60 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
         }
 
         _table.TryGet(cluster.Id, out var previous);
-        _table.Set(ClusterRouting.Build(cluster.Id, cluster.YarpDestinations, health, previous));
+        var current = ClusterRouting.Build(cluster.Id, cluster.YarpDestinations, health, previous, cluster.Metadata);
+        _table.Set(current);
+        _outbox.Enqueue(new ClusterHealthChange(cluster.Id, previous, current, transitions));
+    }
+
+    /// <summary>Delivers queued changes, one at a time, unless another thread is already delivering them.</summary>
+    private void Deliver()
+    {
+        while (!_outbox.IsEmpty && Interlocked.CompareExchange(ref _delivering, 1, 0) == 0)
+        {
+            try
+            {
+                while (_outbox.TryDequeue(out var item))
+                {
+                    Dispatch(item);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _delivering, 0);
+            }
+        }
+    }
+
+    private void Dispatch(object item)
+    {
+        try
+        {
+            switch (item)
+            {
+                case ClusterHealthChange change:
+                    Changed?.Invoke(change);
+                    break;
+                case Recovered recovered:
+                    ProbeRecovered?.Invoke(recovered.ClusterId, recovered.DestinationId);
+                    break;
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A reader's fault must not stop the others from hearing of this change, nor the next changes.
+            LogHandlerFailed(ex);
+        }
     }
 
     private void LogTransition(string clusterId, string destinationId, HealthState? from, HealthState? to, HealthSource? source)
     {
-        var fromName = from?.ToWireName() ?? "unknown";
-        var toName = to?.ToWireName() ?? "unknown";
-        var sourceName = source?.ToString() ?? "none";
+        var fromName = from?.ToWireName() ?? "unjudged";
+        var sourceName = source?.ToString().ToLowerInvariant() ?? "none";
         switch (to)
         {
+            case null:
+                LogUnjudged(clusterId, destinationId, fromName);
+                break;
             case HealthState.Unhealthy:
                 LogUnhealthy(clusterId, destinationId, fromName, sourceName);
                 break;
@@ -191,6 +307,7 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
                 LogDegraded(clusterId, destinationId, fromName, sourceName);
                 break;
             default:
+                var toName = to.Value.ToWireName();
                 LogChanged(clusterId, destinationId, fromName, toName, sourceName);
                 break;
         }
@@ -208,6 +325,20 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
         Message = "Instance {ClusterId}/{DestinationId} is now unhealthy (was {Previous}, decided by {Source}); it takes no traffic.")]
     private partial void LogUnhealthy(string clusterId, string destinationId, string previous, string source);
 
+    [LoggerMessage(EventId = GatewayEventIds.InstanceUnjudged, Level = LogLevel.Debug,
+        Message = "Instance {ClusterId}/{DestinationId} is judged by no source any more (was {Previous}); it is routed as healthy.")]
+    private partial void LogUnjudged(string clusterId, string destinationId, string previous);
+
+    [LoggerMessage(EventId = GatewayEventIds.InstanceLeft, Level = LogLevel.Debug,
+        Message = "Instance {ClusterId}/{DestinationId} left its cluster (it was {Previous}).")]
+    private partial void LogLeft(string clusterId, string destinationId, string previous);
+
+    [LoggerMessage(EventId = GatewayEventIds.StateHandlerFailed, Level = LogLevel.Error,
+        Message = "A reader of instance state changes failed; the others still hear of every change.")]
+    private partial void LogHandlerFailed(Exception exception);
+
+    private sealed record Recovered(string ClusterId, string DestinationId);
+
     private sealed class ClusterEntry(string id)
     {
         public string Id { get; } = id;
@@ -216,6 +347,8 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
 
         /// <summary>YARP's destination objects in id order: what the routing arrays hold.</summary>
         public IReadOnlyList<DestinationState> YarpDestinations { get; set; } = [];
+
+        public IReadOnlyDictionary<string, string>? Metadata { get; set; }
     }
 
     private sealed class DestinationEntry(string id, int sources, DateTimeOffset since)

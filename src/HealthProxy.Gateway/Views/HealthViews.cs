@@ -1,93 +1,107 @@
-using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.Configuration;
+using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.Discovery;
 using HealthProxy.Gateway.Routing;
-using HealthProxy.Health;
+using HealthProxy.Gateway.State;
 using HealthProxy.Health.Views;
 using Microsoft.Extensions.Logging;
-using Yarp.ReverseProxy;
 
 namespace HealthProxy.Gateway.Views;
 
 /// <summary>
-/// The gateway's aggregated health views (per cluster, per category, overall), its dependency graph
-/// and the cascading failures spreading through it, kept current from the routing table.
+/// The one aggregate: service, category and overall health, the dependency graph and the cascading failures
+/// spreading through it, kept in one immutable <see cref="HealthViewSnapshot"/> that every output reads
+/// (<c>/health</c>, <c>/health/detailed</c>, gRPC health, the gauges, the dashboard).
 /// </summary>
 /// <remarks>
-/// Threading: <see cref="RoutingTable.Changed"/> (raised under the state store's lock) and
-/// <see cref="ConsulDiscovery.PublishedChanged"/> feed one cluster at a time into a
-/// <see cref="HealthViewBuilder"/> under this class's lock; the result is an immutable snapshot
-/// published with one volatile write. Readers (endpoints, gRPC) take <see cref="Current"/> and never
-/// lock. Nothing here calls back into the store or takes the discovery lock, so no lock order can invert.
+/// The rules are <see cref="HealthProxy.Health.HealthAggregation"/>'s; this class only gathers each service's inputs: its
+/// routing snapshot (instance counts), its configured metadata (category, <c>HealthProxy.Critical</c>,
+/// <c>HealthProxy.DependsOn</c>) and what its Consul service publishes (category, dependencies).
+/// Threading: fed by <see cref="InstanceHealthStore.Changed"/> and <see cref="ConsulDiscovery.PublishedChanged"/>,
+/// both raised outside their writers' locks. This class's lock serialises the builder; the snapshot is published
+/// with one volatile write, and <see cref="Changed"/>, logs and metrics happen after the lock is released.
+/// One cluster's change costs work for that cluster and for the clusters that name it as a dependency, never a
+/// scan of every service.
 /// </remarks>
 internal sealed partial class HealthViews
 {
     private readonly Lock _lock = new();
     private readonly HealthViewBuilder _builder = new();
-    private readonly HashSet<string> _unresolved = new(StringComparer.Ordinal);
+
+    // Published dependency names are matched to clusters by cluster id or by Consul service name. Each name a
+    // cluster's instances publish is an interest: when a cluster with that id or service name comes or goes, the
+    // interested clusters are judged again.
+    private readonly Dictionary<string, HashSet<string>> _interested = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string[]> _interests = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedSet<string>> _clustersByServiceName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _serviceNameOf = new(StringComparer.Ordinal);
     private readonly RoutingTable _table;
-    private readonly IProxyStateLookup _proxyState;
     private readonly ConsulDiscovery _discovery;
     private readonly TimeProvider _timeProvider;
     private readonly GatewayMetrics _metrics;
-    private readonly ServiceHealthGauges _gauges;
-    private readonly HashSet<string> _categoriesOnGauge = new(StringComparer.Ordinal);
     private readonly ILogger<HealthViews> _logger;
     private volatile HealthViewSnapshot _current = HealthViewSnapshot.Empty;
 
     public HealthViews(
+        InstanceHealthStore store,
         RoutingTable table,
-        IProxyStateLookup proxyState,
         ConsulDiscovery discovery,
         TimeProvider timeProvider,
         GatewayMetrics metrics,
-        ServiceHealthGauges gauges,
         ILogger<HealthViews> logger)
     {
         _table = table;
-        _proxyState = proxyState;
         _discovery = discovery;
         _timeProvider = timeProvider;
         _metrics = metrics;
-        _gauges = gauges;
         _logger = logger;
-        table.Changed += Update;
-        discovery.PublishedChanged += Update;
+        store.Changed += change => Update(change.ClusterId, nameChanged: false);
+        discovery.PublishedChanged += clusterId => Update(clusterId, nameChanged: true);
         foreach (var cluster in table.Clusters)
         {
-            Update(cluster.ClusterId);
+            Update(cluster.ClusterId, nameChanged: true);
         }
     }
 
-    /// <summary>Raised after every change of <see cref="Current"/>; handlers must only signal, never block.</summary>
+    /// <summary>Raised after every change of <see cref="Current"/>, outside any lock; handlers must only signal, never block.</summary>
     public event Action? Changed;
 
     /// <summary>The views now.</summary>
     public HealthViewSnapshot Current => _current;
 
-    /// <summary>Brings one cluster's entry up to date.</summary>
-    public void Update(string clusterId)
+    private void Update(string clusterId, bool nameChanged)
     {
+        var started = new List<CascadingFailure>();
         bool changed;
         lock (_lock)
         {
-            var added = !_builder.Current.Services.ContainsKey(clusterId);
-            changed = Apply_NeedsLock(clusterId);
-
-            // A new cluster may be the target a published dependency name could not be matched to yet.
-            if (added && changed && _unresolved.Count > 0)
+            var existed = _builder.Current.Services.ContainsKey(clusterId);
+            changed = Apply_NeedsLock(clusterId, started);
+            var exists = _builder.Current.Services.ContainsKey(clusterId);
+            var others = new SortedSet<string>(StringComparer.Ordinal);
+            if (existed != exists)
             {
-                foreach (var waiting in _unresolved.ToList())
-                {
-                    Apply_NeedsLock(waiting);
-                }
+                Interested(clusterId, others);
+            }
+
+            if (nameChanged || !exists)
+            {
+                Reindex_NeedsLock(clusterId, others);
+            }
+
+            others.Remove(clusterId);
+            foreach (var other in others)
+            {
+                changed |= Apply_NeedsLock(other, started);
             }
 
             _current = _builder.Current;
-            if (changed)
-            {
-                PublishCategories_NeedsLock(_current);
-            }
+        }
+
+        foreach (var cascade in started)
+        {
+            LogCascadingFailure(cascade.Root, cascade.Affected.Length, string.Join(", ", cascade.Affected));
+            _metrics.CascadingFailure(cascade.Root, cascade.Affected.Length);
         }
 
         if (changed)
@@ -96,116 +110,129 @@ internal sealed partial class HealthViews
         }
     }
 
-    /// <summary>Feeds the per-category health gauge (1 while the category can serve); critical if any member is.</summary>
-    private void PublishCategories_NeedsLock(HealthViewSnapshot snapshot)
-    {
-        var critical = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var service in snapshot.Services.Values)
-        {
-            if (_proxyState.TryGetCluster(service.Service, out var cluster)
-                && bool.TryParse(cluster.Model?.Config.Metadata?.GetValueOrDefault(HealthProxyMetadata.Critical), out var isCritical)
-                && isCritical)
-            {
-                critical.Add(service.Category);
-            }
-        }
-
-        foreach (var (category, view) in snapshot.Categories)
-        {
-            _gauges.SetCategory(category, view.Health is AggregateHealth.Healthy or AggregateHealth.Degraded, critical.Contains(category));
-            _categoriesOnGauge.Add(category);
-        }
-
-        _categoriesOnGauge.RemoveWhere(category =>
-        {
-            if (snapshot.Categories.ContainsKey(category))
-            {
-                return false;
-            }
-
-            _gauges.RemoveCategory(category);
-            return true;
-        });
-    }
-
-    private bool Apply_NeedsLock(string clusterId)
+    private bool Apply_NeedsLock(string clusterId, List<CascadingFailure> started)
     {
         if (!_table.TryGet(clusterId, out var routing))
         {
-            _unresolved.Remove(clusterId);
+            SetInterests_NeedsLock(clusterId, []);
             return _builder.Remove(clusterId).Changed;
         }
 
-        var healthy = 0;
-        foreach (var instance in routing.Instances.Values)
-        {
-            healthy += instance.RoutingState == HealthState.Healthy ? 1 : 0;
-        }
-
-        var metadata = _proxyState.TryGetCluster(clusterId, out var cluster) ? cluster.Model?.Config.Metadata : null;
+        var metadata = routing.Metadata;
         _discovery.Published.TryGetValue(clusterId, out var published);
-        var category = metadata is not null && metadata.TryGetValue(HealthProxyMetadata.Category, out var configured) && !string.IsNullOrWhiteSpace(configured)
+        var category = metadata?.GetValueOrDefault(HealthProxyMetadata.Category) is { Length: > 0 } configured && !string.IsNullOrWhiteSpace(configured)
             ? configured
             : published?.Category;
-        var input = new ServiceHealthInput(clusterId, category, healthy, routing.All.Count, routing.Reads.Count > 0, DependsOn(clusterId, metadata, published));
+        var critical = bool.TryParse(metadata?.GetValueOrDefault(HealthProxyMetadata.Critical), out var isCritical) && isCritical;
+        var input = new ServiceHealthInput(clusterId, category, critical, routing.Healthy, routing.ReadEligible, routing.All.Count, DependsOn_NeedsLock(clusterId, metadata, published));
         var update = _builder.Apply(input, _timeProvider.GetUtcNow());
-        foreach (var cascade in update.NewCascades)
-        {
-            LogCascadingFailure(cascade.Root, cascade.Affected.Length, string.Join(", ", cascade.Affected));
-            _metrics.CascadingFailure(cascade.Root, cascade.Affected.Length);
-        }
-
+        started.AddRange(update.NewCascades);
         return update.Changed;
     }
 
     /// <summary>
-    /// The cluster ids <paramref name="clusterId"/> depends on: those its metadata names, and those its
-    /// instances publish, matched by cluster id or by the cluster's Consul service name. Published names
-    /// that match no cluster (a database, a cache) are the service's own business and stay out of the graph.
+    /// The cluster ids <paramref name="clusterId"/> depends on: those its metadata names, and those its instances
+    /// publish, matched by cluster id or by a cluster's Consul service name. Published names that match no cluster
+    /// (a database, a cache) are the service's own business and stay out of the graph.
     /// </summary>
-    private List<string> DependsOn(string clusterId, IReadOnlyDictionary<string, string>? metadata, PublishedService? published)
+    private List<string> DependsOn_NeedsLock(string clusterId, IReadOnlyDictionary<string, string>? metadata, PublishedService? published)
     {
         var dependsOn = new List<string>();
-        if (metadata is not null && metadata.TryGetValue(HealthProxyMetadata.DependsOn, out var configured))
+        if (metadata?.GetValueOrDefault(HealthProxyMetadata.DependsOn) is { } configured)
         {
             dependsOn.AddRange(configured.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         }
 
-        var unresolved = false;
-        foreach (var name in published?.Dependencies ?? [])
+        var names = published?.Dependencies ?? [];
+        foreach (var name in names)
         {
             if (_table.TryGet(name, out _))
             {
                 dependsOn.Add(name);
-                continue;
             }
-
-            var matched = false;
-            foreach (var (otherCluster, other) in _discovery.Published)
+            else if (_clustersByServiceName.TryGetValue(name, out var clusters))
             {
-                if (string.Equals(other.ServiceName, name, StringComparison.Ordinal))
-                {
-                    dependsOn.Add(otherCluster);
-                    matched = true;
-                }
+                dependsOn.AddRange(clusters);
             }
-
-            unresolved |= !matched;
         }
 
-        if (unresolved)
-        {
-            _unresolved.Add(clusterId);
-        }
-        else
-        {
-            _unresolved.Remove(clusterId);
-        }
-
+        SetInterests_NeedsLock(clusterId, [.. names]);
         return dependsOn;
     }
 
-    [LoggerMessage(EventId = Diagnostics.GatewayEventIds.CascadingFailure, Level = LogLevel.Error,
-        Message = "Cascading failure: {Root} is unhealthy and {AffectedCount} services depend on it: {Affected}.")]
+    private void SetInterests_NeedsLock(string clusterId, string[] names)
+    {
+        if (_interests.Remove(clusterId, out var old))
+        {
+            foreach (var name in old)
+            {
+                if (_interested.TryGetValue(name, out var set) && set.Remove(clusterId) && set.Count == 0)
+                {
+                    _interested.Remove(name);
+                }
+            }
+        }
+
+        if (names.Length == 0)
+        {
+            return;
+        }
+
+        _interests[clusterId] = names;
+        foreach (var name in names)
+        {
+            if (!_interested.TryGetValue(name, out var set))
+            {
+                _interested[name] = set = new HashSet<string>(StringComparer.Ordinal);
+            }
+
+            set.Add(clusterId);
+        }
+    }
+
+    /// <summary>Keeps the service-name index current for <paramref name="clusterId"/>, collecting who must be judged again.</summary>
+    private void Reindex_NeedsLock(string clusterId, SortedSet<string> affected)
+    {
+        var name = _table.TryGet(clusterId, out _) && _discovery.Published.TryGetValue(clusterId, out var published) ? published.ServiceName : null;
+        _serviceNameOf.TryGetValue(clusterId, out var old);
+        if (old == name)
+        {
+            return;
+        }
+
+        if (old is not null)
+        {
+            _serviceNameOf.Remove(clusterId);
+            if (_clustersByServiceName.TryGetValue(old, out var clusters) && clusters.Remove(clusterId) && clusters.Count == 0)
+            {
+                _clustersByServiceName.Remove(old);
+            }
+
+            Interested(old, affected);
+        }
+
+        if (name is not null)
+        {
+            _serviceNameOf[clusterId] = name;
+            if (!_clustersByServiceName.TryGetValue(name, out var clusters))
+            {
+                _clustersByServiceName[name] = clusters = new SortedSet<string>(StringComparer.Ordinal);
+            }
+
+            clusters.Add(clusterId);
+            Interested(name, affected);
+        }
+    }
+
+    private void Interested(string name, SortedSet<string> into)
+    {
+        if (_interested.TryGetValue(name, out var clusters))
+        {
+            into.UnionWith(clusters);
+        }
+    }
+
+    [LoggerMessage(EventId = GatewayEventIds.CascadingFailure, Level = LogLevel.Error,
+        Message = "Cascading failure: {Root} cannot serve and {AffectedCount} services depend on it: {Affected}.")]
     private partial void LogCascadingFailure(string root, int affectedCount, string affected);
 }

@@ -38,10 +38,11 @@ public sealed class HealthViewBuilder
         ArgumentNullException.ThrowIfNull(input);
         var before = Current;
         before.Services.TryGetValue(input.Service, out var old);
-        var health = HealthAggregation.Group(input.Healthy, input.Total);
+        var health = HealthAggregation.Service(input.Healthy, input.ReadEligible, input.Total);
         var category = string.IsNullOrWhiteSpace(input.Category) ? Uncategorized : input.Category.Trim();
         var since = old is not null && old.Health == health ? old.Since : now;
-        var view = new ServiceHealthView(input.Service, category, health, input.Healthy, input.Total, input.Serving, since);
+        var degradedBefore = old is null ? TimeSpan.Zero : old.Health == health ? old.DegradedBefore : old.DegradedTime(now);
+        var view = new ServiceHealthView(input.Service, category, input.Critical, health, input.Healthy, input.ReadEligible, input.Total, since, degradedBefore);
         var graph = before.Graph.WithDependencies(input.Service, input.DependsOn);
         if (view == old && ReferenceEquals(graph, before.Graph))
         {
@@ -53,11 +54,11 @@ public sealed class HealthViewBuilder
         if (old is not null)
         {
             categories = Leave(categories, old);
-            overall = overall.Add(old.Health, -1);
+            overall = overall.Add(old, -1);
         }
 
         categories = Join(categories, view);
-        overall = overall.Add(health, +1);
+        overall = overall.Add(view, +1);
         var unhealthy = health == AggregateHealth.Unhealthy ? before.Unhealthy.Add(input.Service) : before.Unhealthy.Remove(input.Service);
         var next = before with
         {
@@ -87,7 +88,7 @@ public sealed class HealthViewBuilder
             Version = before.Version + 1,
             Services = before.Services.Remove(service),
             Categories = Leave(before.Categories, old),
-            Overall = before.Overall.Add(old.Health, -1),
+            Overall = before.Overall.Add(old, -1),
             Graph = before.Graph.WithDependencies(service, []),
             Unhealthy = before.Unhealthy.Remove(service),
         };
@@ -160,7 +161,7 @@ public sealed class HealthViewBuilder
     private ImmutableDictionary<string, GroupHealthView> Join(ImmutableDictionary<string, GroupHealthView> categories, ServiceHealthView view)
     {
         _categoryMembers[view.Category] = _categoryMembers.GetValueOrDefault(view.Category) + 1;
-        return categories.SetItem(view.Category, categories.GetValueOrDefault(view.Category, GroupHealthView.Empty).Add(view.Health, +1));
+        return categories.SetItem(view.Category, categories.GetValueOrDefault(view.Category, GroupHealthView.Empty).Add(view, +1));
     }
 
     private ImmutableDictionary<string, GroupHealthView> Leave(ImmutableDictionary<string, GroupHealthView> categories, ServiceHealthView view)
@@ -173,6 +174,6 @@ public sealed class HealthViewBuilder
         }
 
         _categoryMembers[view.Category] = members;
-        return categories.SetItem(view.Category, categories[view.Category].Add(view.Health, -1));
+        return categories.SetItem(view.Category, categories[view.Category].Add(view, -1));
     }
 }

@@ -28,7 +28,7 @@ public sealed record HealthViewSnapshot
     /// <summary>Who depends on whom.</summary>
     public DependencyGraph Graph { get; init; } = DependencyGraph.Empty;
 
-    /// <summary>The services whose instances are judged unhealthy.</summary>
+    /// <summary>The services that cannot serve (see <see cref="HealthAggregation.Service(int, int, int)"/>).</summary>
     public ImmutableSortedSet<string> Unhealthy { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 
     /// <summary>Each root failure (an unhealthy service no other unhealthy service explains) and its blast radius.</summary>

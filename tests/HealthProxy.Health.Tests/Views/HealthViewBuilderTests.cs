@@ -94,12 +94,12 @@ public sealed class HealthViewBuilderTests(ITestOutputHelper output)
     public void Apply_CycleAllDown_EachOnceNoHang()
     {
         var builder = new HealthViewBuilder();
-        builder.Apply(new ServiceHealthInput("a", null, 1, 1, true, ["b"]), T0);
-        builder.Apply(new ServiceHealthInput("b", null, 1, 1, true, ["a"]), T0);
-        builder.Apply(new ServiceHealthInput("c", null, 1, 1, true, ["a"]), T0);
+        builder.Apply(new ServiceHealthInput("a", null, false, 1, 1, 1, ["b"]), T0);
+        builder.Apply(new ServiceHealthInput("b", null, false, 1, 1, 1, ["a"]), T0);
+        builder.Apply(new ServiceHealthInput("c", null, false, 1, 1, 1, ["a"]), T0);
 
-        var first = builder.Apply(new ServiceHealthInput("a", null, 0, 1, false, ["b"]), T0);
-        var second = builder.Apply(new ServiceHealthInput("b", null, 0, 1, false, ["a"]), T0);
+        var first = builder.Apply(new ServiceHealthInput("a", null, false, 0, 0, 1, ["b"]), T0);
+        var second = builder.Apply(new ServiceHealthInput("b", null, false, 0, 0, 1, ["a"]), T0);
 
         Assert.Equal(["b", "c"], Assert.Single(first.NewCascades).Affected.AsEnumerable());
         Assert.Empty(second.NewCascades);
@@ -151,7 +151,7 @@ public sealed class HealthViewBuilderTests(ITestOutputHelper output)
         for (var i = 0; i < 1000; i++)
         {
             var name = DependencyGraphTests.Name(i);
-            builder.Apply(new ServiceHealthInput(name, $"cat-{i % 10}", 3, 3, true, graph.DependenciesOf(name)), T0);
+            builder.Apply(new ServiceHealthInput(name, $"cat-{i % 10}", false, 3, 3, 3, graph.DependenciesOf(name)), T0);
         }
 
         var build = Stopwatch.GetElapsedTime(started);
@@ -159,12 +159,12 @@ public sealed class HealthViewBuilderTests(ITestOutputHelper output)
         for (var n = 0; n < 1000; n++)
         {
             var name = DependencyGraphTests.Name(500 + (n % 400));
-            builder.Apply(new ServiceHealthInput(name, $"cat-{n % 10}", 2 + (n % 2), 3, true, graph.DependenciesOf(name)), T0);
+            builder.Apply(new ServiceHealthInput(name, $"cat-{n % 10}", false, 2 + (n % 2), 2 + (n % 2), 3, graph.DependenciesOf(name)), T0);
         }
 
         var change = Stopwatch.GetElapsedTime(started) / 1000;
         started = Stopwatch.GetTimestamp();
-        var failure = builder.Apply(new ServiceHealthInput("svc-0000", "cat-0", 0, 3, false, []), T0);
+        var failure = builder.Apply(new ServiceHealthInput("svc-0000", "cat-0", false, 0, 0, 3, []), T0);
         var cascade = Stopwatch.GetElapsedTime(started);
 
         Assert.Equal(999, Assert.Single(failure.NewCascades).Affected.Length);
@@ -180,12 +180,64 @@ public sealed class HealthViewBuilderTests(ITestOutputHelper output)
         var builder = new HealthViewBuilder();
         foreach (var (name, (category, dependsOn)) in ArticleServices)
         {
-            builder.Apply(new ServiceHealthInput(name, category, 2, 2, true, dependsOn), T0);
+            builder.Apply(new ServiceHealthInput(name, category, false, 2, 2, 2, dependsOn), T0);
         }
 
         return builder;
     }
 
-    private static ServiceHealthInput Service(string name, int healthy, int total) =>
-        new(name, ArticleServices[name].Category, healthy, total, healthy > 0, ArticleServices[name].DependsOn);
+    [Fact]
+    public void Apply_OneHealthyOneDegraded_ServiceDegradedServingAndNoCascade()
+    {
+        var builder = Article();
+
+        var update = builder.Apply(Service("payment", healthy: 1, total: 2, readEligible: 2), T0);
+
+        var payment = update.Snapshot.Services["payment"];
+        Assert.Equal(AggregateHealth.Degraded, payment.Health);
+        Assert.True(payment.Serving);
+        Assert.Empty(update.NewCascades);
+        Assert.Empty(update.Snapshot.Cascades);
+        Assert.Equal(new GroupHealthView(AggregateHealth.Degraded, 5, 6, 6), update.Snapshot.Overall);
+    }
+
+    [Fact]
+    public void Apply_OnlyDegradedInstances_StillServesReads()
+    {
+        var builder = Article();
+
+        var update = builder.Apply(Service("payment", healthy: 0, total: 3, readEligible: 1), T0);
+
+        Assert.Equal(AggregateHealth.Degraded, update.Snapshot.Services["payment"].Health);
+        Assert.Empty(update.Snapshot.Unhealthy);
+    }
+
+    [Fact]
+    public void Apply_DegradedThenHealthy_AccumulatesDegradedTime()
+    {
+        var builder = Article();
+        builder.Apply(Service("payment", 1, 2, readEligible: 2), T0);
+        Assert.Equal(TimeSpan.FromSeconds(30), builder.Current.Services["payment"].DegradedTime(T0.AddSeconds(30)));
+
+        builder.Apply(Service("payment", 2, 2), T0.AddMinutes(1));
+        builder.Apply(Service("payment", 1, 2, readEligible: 2), T0.AddMinutes(2));
+
+        Assert.Equal(TimeSpan.FromSeconds(70), builder.Current.Services["payment"].DegradedTime(T0.AddMinutes(2).AddSeconds(10)));
+    }
+
+    [Fact]
+    public void Apply_CriticalMember_CountsInItsCategory()
+    {
+        var builder = Article();
+
+        builder.Apply(Service("payment", 2, 2) with { Critical = true }, T0);
+
+        Assert.Equal(1, builder.Current.Categories["payments"].Critical);
+        Assert.Equal(0, builder.Current.Categories["shop"].Critical);
+        builder.Remove("payment");
+        Assert.Equal(0, builder.Current.Categories["payments"].Critical);
+    }
+
+    private static ServiceHealthInput Service(string name, int healthy, int total, int? readEligible = null) =>
+        new(name, ArticleServices[name].Category, false, healthy, readEligible ?? healthy, total, ArticleServices[name].DependsOn);
 }
