@@ -54,6 +54,6 @@ public sealed class PromToolTests
         var complaints = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(line => !line.StartsWith("dotnet_", StringComparison.Ordinal)).ToList();
         Assert.True(complaints.Count == 0, $"promtool check metrics (exit {exitCode}):\n{output}");
-        Assert.Contains("healthproxy_request_duration_seconds_bucket{", sample, StringComparison.Ordinal);
+        Assert.Contains(sample.Split('\n'), line => line.StartsWith("http_server_request_duration_seconds_bucket{", StringComparison.Ordinal) && line.Contains("cluster=", StringComparison.Ordinal));
     }
 }

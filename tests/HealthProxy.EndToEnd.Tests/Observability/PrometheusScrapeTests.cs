@@ -27,7 +27,7 @@ public sealed class PrometheusScrapeTests : IDisposable
         Assert.Contains("HealthProxyCriticalServiceUnhealthy", await prometheus.AlertRuleNamesAsync());
         await WaitForAsync(prometheus, "healthproxy_instances{cluster=\"svc\",state=\"healthy\"}", 3);
         await WaitForAsync(prometheus, "healthproxy_service_health{service=\"svc\",critical=\"true\"}", 1);
-        await WaitForAsync(prometheus, "sum(healthproxy_request_duration_seconds_count{cluster=\"svc\",route=\"all\",request_kind=\"read\",outcome=\"2xx\"})", 3);
+        await WaitForAsync(prometheus, "sum(http_server_request_duration_seconds_count{cluster=\"svc\",route=\"all\",request_kind=\"read\",http_response_status_code=\"200\"})", 3);
 
         // One of three down: degraded (still serving), and the degraded clock runs.
         _backends[2].SetState("unhealthy", 503);
@@ -36,10 +36,15 @@ public sealed class PrometheusScrapeTests : IDisposable
         await Eventually.HoldsAsync(
             async () => await prometheus.QueryAsync("healthproxy_service_degraded_time_seconds_total{service=\"svc\"}") > 0, "degraded time is counted", Deadline);
 
-        // Two of three down: the service cannot serve.
+        // Two of three down: one instance still takes every request, so the service still serves.
         _backends[1].SetState("unhealthy", 503);
+        await WaitForAsync(prometheus, "healthproxy_instances{cluster=\"svc\",state=\"unhealthy\"}", 2);
+        await WaitForAsync(prometheus, "healthproxy_service_health{service=\"svc\"}", 1);
+
+        // All down: the service cannot serve.
+        _backends[0].SetState("unhealthy", 503);
         await WaitForAsync(prometheus, "healthproxy_service_health{service=\"svc\"}", 0);
-        await WaitForAsync(prometheus, "sum(healthproxy_instance_transitions_total{cluster=\"svc\",state=\"unhealthy\"})", 2);
+        await WaitForAsync(prometheus, "sum(healthproxy_instance_transitions_total{cluster=\"svc\",state=\"unhealthy\"})", 3);
     }
 
     [Fact]
@@ -90,8 +95,25 @@ public sealed class PrometheusScrapeTests : IDisposable
         Assert.Equal(["a"], await gateway.SendAsync(HttpMethod.Get, "/items", 1));
         var scrape = await gateway.Client.GetStringAsync("/metrics");
 
-        Assert.Contains("healthproxy_request_duration_seconds_count{", scrape, StringComparison.Ordinal);
+        Assert.True(HasSeries(scrape, "http_server_request_duration_seconds_count{", "cluster=\"svc\"", "request_kind=\"read\"", "route=\"all\""), scrape);
+        Assert.DoesNotContain("healthproxy_request_duration_seconds", scrape, StringComparison.Ordinal);
         Assert.DoesNotContain("http_client_", scrape, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LegacyRequestDuration_On_OldHistogramRecordedBesideHostings()
+    {
+        _backends.Add(Backend.Start("a"));
+        var settings = GatewaySettings.For(_backends);
+        settings["HealthProxy:Metrics:LegacyRequestDuration"] = "true";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await gateway.WaitStartedAsync();
+
+        Assert.Equal(["a"], await gateway.SendAsync(HttpMethod.Get, "/items", 1));
+        var scrape = await gateway.Client.GetStringAsync("/metrics");
+
+        Assert.True(HasSeries(scrape, "healthproxy_request_duration_seconds_count{", "cluster=\"svc\"", "outcome=\"2xx\""), scrape);
+        Assert.Contains("http_server_request_duration_seconds_count{", scrape, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -129,4 +151,7 @@ public sealed class PrometheusScrapeTests : IDisposable
 
     private static Task WaitForAsync(PrometheusServer prometheus, string promql, double expected) =>
         Eventually.HoldsAsync(async () => await prometheus.QueryAsync(promql) == expected, $"Prometheus answers {expected} for {promql}", Deadline);
+
+    private static bool HasSeries(string scrape, string prefix, params string[] labels) =>
+        scrape.Split('\n').Any(line => line.StartsWith(prefix, StringComparison.Ordinal) && labels.All(label => line.Contains(label, StringComparison.Ordinal)));
 }
