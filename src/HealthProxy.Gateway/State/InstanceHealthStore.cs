@@ -272,21 +272,34 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
 
     private void Dispatch(object item)
     {
+        switch (item)
+        {
+            case ClusterHealthChange change when Changed is { } changed:
+                foreach (var handler in changed.GetInvocationList())
+                {
+                    Invoke(() => ((Action<ClusterHealthChange>)handler)(change));
+                }
+
+                break;
+            case Recovered recovered when ProbeRecovered is { } probeRecovered:
+                foreach (var handler in probeRecovered.GetInvocationList())
+                {
+                    Invoke(() => ((Action<string, string>)handler)(recovered.ClusterId, recovered.DestinationId));
+                }
+
+                break;
+        }
+    }
+
+    private void Invoke(Action call)
+    {
         try
         {
-            switch (item)
-            {
-                case ClusterHealthChange change:
-                    Changed?.Invoke(change);
-                    break;
-                case Recovered recovered:
-                    ProbeRecovered?.Invoke(recovered.ClusterId, recovered.DestinationId);
-                    break;
-            }
+            call();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // A reader's fault must not stop the others from hearing of this change, nor the next changes.
+            // A reader's fault must not keep the others from hearing of this change, nor anyone from the next ones.
             LogHandlerFailed(ex);
         }
     }
