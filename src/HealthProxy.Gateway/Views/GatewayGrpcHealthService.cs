@@ -8,7 +8,7 @@ namespace HealthProxy.Gateway.Views;
 
 /// <summary>
 /// <c>grpc.health.v1.Health</c>: service <c>""</c> is the gateway itself (serving once started, until
-/// it stops); a cluster id is serving while an instance can take reads. Check answers NOT_FOUND for an
+/// it stops); a cluster id is serving while the cluster serves (an instance takes reads). Check answers NOT_FOUND for an
 /// unknown name; Watch answers SERVICE_UNKNOWN and keeps watching, as the protocol asks.
 /// </summary>
 /// <remarks>
@@ -79,10 +79,14 @@ internal sealed class GatewayGrpcHealthService(
             return readiness.Started && !readiness.Stopping ? ServingStatus.Serving : ServingStatus.NotServing;
         }
 
-        return views.Current.Services.TryGetValue(service, out var view)
+        return StatusOf(views.Current, service);
+    }
+
+    /// <summary>A cluster's gRPC status: SERVING while it serves (<see cref="HealthProxy.Health.HealthAggregation.IsServing"/>); null when unknown.</summary>
+    internal static ServingStatus? StatusOf(HealthProxy.Health.Views.HealthViewSnapshot snapshot, string service) =>
+        snapshot.Services.TryGetValue(service, out var view)
             ? view.Serving ? ServingStatus.Serving : ServingStatus.NotServing
             : null;
-    }
 
     private void Authorize(ServerCallContext context)
     {
