@@ -5,6 +5,7 @@ using HealthProxy.Consul.Simulator;
 using HealthProxy.Gateway.Discovery;
 using HealthProxy.Gateway.Hosting;
 using HealthProxy.Gateway.Routing;
+using HealthProxy.Gateway.State;
 using HealthProxy.Health;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -191,20 +192,20 @@ internal static class ScaleBench
         /// <summary>Flips one instance's check <see cref="Changes"/> times: Consul's answer -> the routing table.</summary>
         public async Task<(double P50, double P99)> MeasureStateChangesAsync()
         {
-            var table = _app.Services.GetRequiredService<RoutingTable>();
+            var store = _app.Services.GetRequiredService<InstanceHealthStore>();
             var service = Service(Services / 2);
             var node = Node(Services / 2, 0);
             var destination = $"{node}/{service}-0";
             var seen = new ConcurrentQueue<(long At, HealthState? State)>();
-            void OnChanged(string clusterId)
+            void OnChanged(ClusterHealthChange change)
             {
-                if (clusterId == service && table.TryGet(clusterId, out var routing) && routing.Instances.TryGetValue(destination, out var instance))
+                if (change.ClusterId == service && change.Current is { } routing && routing.Instances.TryGetValue(destination, out var instance))
                 {
                     seen.Enqueue((Stopwatch.GetTimestamp(), instance.State));
                 }
             }
 
-            table.Changed += OnChanged;
+            store.Changed += OnChanged;
             var latencies = new List<double>();
             try
             {
@@ -234,7 +235,7 @@ internal static class ScaleBench
             }
             finally
             {
-                table.Changed -= OnChanged;
+                store.Changed -= OnChanged;
             }
 
             latencies.Sort();
