@@ -10,7 +10,6 @@ internal static class GatewayEventIds
     public const int InstanceLeft = 1004;
     public const int StateHandlerFailed = 1005;
     public const int RoutingFallback = 1100;
-    public const int RoutingFallbackEnded = 1101;
     public const int ProbeFailed = 1200;
     public const int ProbeRoundCompleted = 1201;
     public const int ProbeLoopFaulted = 1202;
