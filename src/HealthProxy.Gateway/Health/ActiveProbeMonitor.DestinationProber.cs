@@ -13,7 +13,7 @@ internal sealed partial class ActiveProbeMonitor
     /// Supervised: whatever escapes a probe other than the exchange's own failures (building the request,
     /// reporting, the schedule) is logged at Error (<see cref="GatewayEventIds.ProbeLoopFaulted"/>), counts
     /// nothing against the instance, and the loop probes again after a backoff on the injected clock.
-    /// Disposing cancels the loop, which then disposes its token source; no report follows a dispose.
+    /// Disposing cancels the loop, which then disposes its token source; a report racing a dispose is withdrawn again.
     /// </remarks>
     private sealed class DestinationProber : IDisposable
     {
@@ -55,17 +55,13 @@ internal sealed partial class ActiveProbeMonitor
 
         public void Dispose()
         {
-            // Under the report lock, so a probe finishing now either reported before or sees the cancel.
-            lock (_hysteresis)
+            try
             {
-                try
-                {
-                    _cts.Cancel();
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The loop ended with the monitor and disposed it.
-                }
+                _cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The loop ended with the monitor and disposed it.
             }
 
             if (Interlocked.CompareExchange(ref _started, 2, 0) == 0)
@@ -166,9 +162,9 @@ internal sealed partial class ActiveProbeMonitor
             }
 
             _owner._metrics.Probe(cluster.ClusterId, result, _owner._timeProvider.GetElapsedTime(started));
+            HealthState? current;
             lock (_hysteresis)
             {
-                // A prober disposed meanwhile reports nothing: its destination is gone, and its withdrawal came first.
                 if (token.IsCancellationRequested)
                 {
                     return;
@@ -180,7 +176,15 @@ internal sealed partial class ActiveProbeMonitor
                     return;
                 }
 
-                _owner._store.Report(cluster.ClusterId, _destinationId, HealthSource.Probe, _hysteresis.Current);
+                current = _hysteresis.Current;
+            }
+
+            _owner._store.Report(cluster.ClusterId, _destinationId, HealthSource.Probe, current);
+            if (token.IsCancellationRequested)
+            {
+                // Disposed meanwhile: the withdrawal that follows a dispose may have landed first, so withdraw
+                // again; nothing is left kept for a destination that is gone.
+                _owner._store.Report(cluster.ClusterId, _destinationId, HealthSource.Probe, null);
             }
         }
 

@@ -125,8 +125,9 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
                 }
                 catch (Exception ex)
                 {
-                    // Its loop, started after the round, probes it again on its schedule.
-                    LogLoopFaulted(ex, probers[i].Cluster.ClusterId, probers[i].DestinationId, TimeSpan.Zero);
+                    // Its loop, started after the round, probes it again within one interval.
+                    var cluster = probers[i].Cluster;
+                    LogLoopFaulted(ex, cluster.ClusterId, probers[i].DestinationId, cluster.Model.Config.HealthCheck?.Active?.Interval ?? _options.DefaultInterval);
                 }
             }
         }
