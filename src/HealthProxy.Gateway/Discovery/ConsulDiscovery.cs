@@ -185,13 +185,13 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     public ServiceView Bind(string clusterId, ServiceSelection selection)
     {
         Watched? released = null;
-        var unpublished = false;
+        var publishedChanged = false;
         ServiceView view;
         lock (_lock)
         {
             if (_bindings.TryGetValue(clusterId, out var bound) && bound.Selection != selection)
             {
-                released = Unbind_NeedsLock(clusterId, bound, out unpublished);
+                released = Unbind_NeedsLock(clusterId, bound, out publishedChanged);
             }
 
             if (!_watches.TryGetValue(selection, out var watched))
@@ -208,13 +208,13 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
 
             if (watched.Last is not null)
             {
-                unpublished = SetPublished_NeedsLock(clusterId, watched.Last) || unpublished;
+                publishedChanged = SetPublished_NeedsLock(clusterId, watched.Last) || publishedChanged;
             }
 
             view = new ServiceView(watched.Destinations, watched.Stale);
         }
 
-        AfterRelease(clusterId, released, unpublished);
+        AfterRelease(clusterId, released, publishedChanged);
         return view;
     }
 
@@ -273,10 +273,10 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         return watched;
     }
 
-    /// <summary>Outside the lock: tells readers the cluster's published entry went, and stops a watch no cluster binds.</summary>
-    private void AfterRelease(string clusterId, Watched? released, bool unpublished)
+    /// <summary>Outside the lock: tells readers the cluster's published entry changed or went, and stops a watch no cluster binds.</summary>
+    private void AfterRelease(string clusterId, Watched? released, bool publishedChanged)
     {
-        if (unpublished && !_published.ContainsKey(clusterId))
+        if (publishedChanged)
         {
             PublishedChanged?.Invoke(clusterId);
         }
