@@ -12,4 +12,6 @@ internal static class ConsulEventIds
     public const int WatchIndexWentBackwards = 3014;
     public const int WatchStopped = 3015;
     public const int WatchUnchanged = 3016;
+    public const int WatchCallFaulted = 3017;
+    public const int WatchLoopFaulted = 3018;
 }

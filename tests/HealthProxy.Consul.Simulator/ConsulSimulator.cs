@@ -29,6 +29,7 @@ public sealed class ConsulSimulator : IAsyncDisposable
     private volatile SimulatorFault _fault;
     private long _responseDelayTicks;
     private int _blockedQueries;
+    private readonly ConcurrentDictionary<string, int> _blockedByService = new(StringComparer.Ordinal);
 
     private ConsulSimulator(ConsulSimulatorOptions options)
     {
@@ -67,6 +68,9 @@ public sealed class ConsulSimulator : IAsyncDisposable
 
     /// <summary>How many blocking queries are waiting right now (lets a test know a watcher is parked before it changes something).</summary>
     public int BlockedQueries => Volatile.Read(ref _blockedQueries);
+
+    /// <summary>How many blocking queries on <c>/v1/health/service/&lt;service&gt;</c> are waiting right now.</summary>
+    public int BlockedQueriesFor(string service) => _blockedByService.TryGetValue(service, out var count) ? count : 0;
 
     /// <summary>The requests answered so far, oldest first.</summary>
     public IReadOnlyList<SimulatorRequest> Requests => [.. _requests];
@@ -187,7 +191,14 @@ public sealed class ConsulSimulator : IAsyncDisposable
 
     internal void Record(SimulatorRequest request) => _requests.Enqueue(request);
 
-    internal void QueryBlocked(int delta) => Interlocked.Add(ref _blockedQueries, delta);
+    internal void QueryBlocked(int delta, string? service = null)
+    {
+        Interlocked.Add(ref _blockedQueries, delta);
+        if (service is not null)
+        {
+            _blockedByService.AddOrUpdate(service, delta, (_, count) => count + delta);
+        }
+    }
 
     private async Task ListenAsync(int port)
     {

@@ -176,7 +176,7 @@ internal sealed partial class SimulatorApi(SimulatorState state, ConsulSimulator
 
         if (index > 0)
         {
-            await BlockAsync(() => state.IndexFor(service) > index, wait, ct).ConfigureAwait(false);
+            await BlockAsync(() => state.IndexFor(service) > index, wait, ct, service).ConfigureAwait(false);
         }
 
         await DelayAsync(ct).ConfigureAwait(false);
@@ -439,13 +439,13 @@ internal sealed partial class SimulatorApi(SimulatorState state, ConsulSimulator
         return null;
     }
 
-    private async Task BlockAsync(Func<bool> done, TimeSpan wait, CancellationToken ct)
+    private async Task BlockAsync(Func<bool> done, TimeSpan wait, CancellationToken ct, string? service = null)
     {
         // Consul adds up to wait/16 of jitter so that many watchers do not return together.
         var jittered = wait + (wait / 16 * Random.Shared.NextDouble());
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var elapsed = Task.Delay(jittered, state.TimeProvider, timeout.Token);
-        owner.QueryBlocked(+1);
+        owner.QueryBlocked(+1, service);
         try
         {
             while (true)
@@ -465,7 +465,7 @@ internal sealed partial class SimulatorApi(SimulatorState state, ConsulSimulator
         }
         finally
         {
-            owner.QueryBlocked(-1);
+            owner.QueryBlocked(-1, service);
             await timeout.CancelAsync().ConfigureAwait(false);
         }
     }

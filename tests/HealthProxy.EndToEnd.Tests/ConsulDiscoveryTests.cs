@@ -1,5 +1,8 @@
+using System.Text.Json;
 using HealthProxy.Consul.Simulator;
+using HealthProxy.Gateway.Discovery;
 using HealthProxy.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HealthProxy.EndToEnd.Tests;
 
@@ -197,6 +200,71 @@ public sealed class ConsulDiscoveryTests : IAsyncLifetime
         Assert.Equal(["checkout"], cascade.GetProperty("affected").EnumerateArray().Select(a => a.GetString()));
     }
 
+    [Fact]
+    public async Task ClusterRemovedFromConfig_ItsBlockingQueriesStop_AndStatusNoLongerListsIt()
+    {
+        Register("a");
+        Register("p", service: "payments");
+        var directory = Directory.CreateTempSubdirectory("healthproxy-consul-").FullName;
+        try
+        {
+            var file = Path.Combine(directory, "appsettings.json");
+            WriteClusters(file, "orders", "payments");
+            var settings = Settings();
+            foreach (var key in settings.Keys.Where(k => k.StartsWith("ReverseProxy:", StringComparison.Ordinal)).ToList())
+            {
+                settings.Remove(key);
+            }
+
+            await using var gateway = await GatewayHost.StartAsync(settings, file);
+            await gateway.WaitStartedAsync();
+            var discovery = gateway.App.Services.GetRequiredService<ConsulDiscovery>();
+            await Eventually.HoldsAsync(() => _consul.BlockedQueriesFor("payments") == 1, "payments is watched");
+            Assert.Equal(["orders", "payments"], discovery.Status.Select(s => s.Service).Order());
+
+            WriteClusters(file, "orders");
+
+            await Eventually.HoldsAsync(() => _consul.BlockedQueriesFor("payments") == 0, "the removed cluster's blocking query went");
+            Assert.Equal(["orders"], discovery.Status.Select(s => s.Service));
+
+            // A change to payments would wake any watch still following it; one to orders shows when it would have.
+            var asked = PaymentQueries();
+            Register("p2", service: "payments");
+            Register("b");
+            await Eventually.HoldsAsync(async () => (await gateway.SendAsync(HttpMethod.Get, "/items", 6)).Contains("b"), "the orders watch saw b");
+            Assert.Equal(asked, PaymentQueries());
+            Assert.Equal(0, _consul.BlockedQueriesFor("payments"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        int PaymentQueries() => _consul.Requests.Count(r => r.Path == "/v1/health/service/payments");
+    }
+
+    /// <summary>Writes a routes and clusters file with one Consul cluster per service (same name), each on its own path.</summary>
+    private static void WriteClusters(string file, params string[] services)
+    {
+        var config = new
+        {
+            ReverseProxy = new
+            {
+                Routes = services.ToDictionary(
+                    s => s,
+                    s => (object)new { ClusterId = s, Match = new { Path = s == "orders" ? "/{**rest}" : $"/{s}/{{**rest}}" } }),
+                Clusters = services.ToDictionary(
+                    s => s,
+                    s => (object)new { LoadBalancingPolicy = "RoundRobin", Metadata = new Dictionary<string, string> { ["consul.service"] = s } }),
+            },
+        };
+
+        // Write then move, so the watcher never reads a half-written file.
+        var temp = file + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(config));
+        File.Move(temp, file, overwrite: true);
+    }
+
     private Dictionary<string, string?> Settings() => new()
     {
         ["HealthProxy:Consul:Address"] = _consul.Address.ToString(),
@@ -210,7 +278,7 @@ public sealed class ConsulDiscoveryTests : IAsyncLifetime
         ["ReverseProxy:Clusters:orders:Metadata:consul.service"] = "orders",
     };
 
-    private void Register(string name, string status = "passing")
+    private void Register(string name, string status = "passing", string service = "orders")
     {
         if (!_backends.TryGetValue(name, out var backend))
         {
@@ -220,8 +288,8 @@ public sealed class ConsulDiscoveryTests : IAsyncLifetime
 
         _consul.RegisterService(new SimulatedService
         {
-            Name = "orders",
-            ID = "orders-" + name,
+            Name = service,
+            ID = service + "-" + name,
             Address = "127.0.0.1",
             Port = new Uri(backend.Url).Port,
             Checks = [new SimulatedCheck { CheckID = "check-" + name, Status = status }],

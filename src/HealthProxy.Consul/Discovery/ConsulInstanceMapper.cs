@@ -120,16 +120,22 @@ public static class ConsulInstanceMapper
                 return HealthState.Draining;
             }
 
-            state = state.Worst(check.Status switch
-            {
-                ConsulCheckStatusNames.Passing => HealthState.Healthy,
-                ConsulCheckStatusNames.Warning => HealthState.Degraded,
-                _ => HealthState.Unhealthy,
-            });
+            state = state.Worst(StateOf(check.Status));
         }
 
         return state;
     }
+
+    /// <summary>The state one check status word gives: passing healthy, warning degraded, critical (or an unknown word) unhealthy.</summary>
+    public static HealthState StateOf(string? status) => status switch
+    {
+        ConsulCheckStatusNames.Passing => HealthState.Healthy,
+        ConsulCheckStatusNames.Warning => HealthState.Degraded,
+        _ => HealthState.Unhealthy,
+    };
+
+    /// <summary>The state a check status gives (see <see cref="StateOf(string)"/>).</summary>
+    public static HealthState StateOf(ConsulCheckStatus status) => StateOf(status.ToWireName());
 
     /// <summary>Whether a check ID is one of Consul's maintenance checks.</summary>
     public static bool IsMaintenance(string? checkId) =>

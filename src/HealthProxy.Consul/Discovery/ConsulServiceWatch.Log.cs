@@ -24,6 +24,12 @@ public sealed partial class ConsulServiceWatch
         [LoggerMessage(EventId = ConsulEventIds.WatchIndexWentBackwards, Level = LogLevel.Warning, Message = "Consul index for service {Service} went backwards ({Previous} -> {Answered}); resetting to 0")]
         public static partial void IndexWentBackwards(ILogger logger, string service, ulong previous, ulong answered);
 
+        [LoggerMessage(EventId = ConsulEventIds.WatchCallFaulted, Level = LogLevel.Error, Message = "Watching Consul service {Service} failed unexpectedly ({Failures} in a row); keeping the last snapshot, retrying in {RetryIn}")]
+        public static partial void CallFaulted(ILogger logger, string service, int failures, TimeSpan retryIn, Exception exception);
+
+        [LoggerMessage(EventId = ConsulEventIds.WatchLoopFaulted, Level = LogLevel.Error, Message = "The watch loop of Consul service {Service} faulted; keeping the last snapshot, restarting in {RetryIn}")]
+        public static partial void LoopFaulted(ILogger logger, string service, TimeSpan retryIn, Exception exception);
+
         [LoggerMessage(EventId = ConsulEventIds.WatchStopped, Level = LogLevel.Information, Message = "Stopped watching Consul service {Service}")]
         public static partial void Stopped(ILogger logger, string service);
     }

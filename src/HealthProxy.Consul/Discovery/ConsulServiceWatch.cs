@@ -18,7 +18,8 @@ namespace HealthProxy.Consul.Discovery;
 /// <para>
 /// Failures (unreachable, timeout, HTTP error, 403, malformed JSON, oversized body) never produce a snapshot:
 /// <see cref="Current"/> keeps the last good one, <see cref="Status"/> turns unreachable with the error kind,
-/// and the loop retries after an exponential backoff with jitter. Queries go through a token bucket so a
+/// and the loop retries after an exponential backoff with jitter. An exception that is not the client's
+/// <see cref="ConsulException"/> is logged at Error; anything escaping the loop itself restarts it after a backoff. Queries go through a token bucket so a
 /// flapping service cannot turn the loop into a busy one.
 /// </para>
 /// <para>
@@ -118,44 +119,79 @@ public sealed partial class ConsulServiceWatch : IAsyncDisposable
         _stopping.Dispose();
     }
 
+    /// <summary>
+    /// Runs <see cref="FollowAsync"/> until stopped. Whatever escapes it is a defect outside the calls to
+    /// Consul (those are caught there): it is logged at Error with the exception and the loop starts over
+    /// after a backoff, so the watch never dies silently.
+    /// </summary>
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         Log.Started(_logger, _options.ServiceName, _options.Wait);
-        var bucket = new TokenBucket(_options.RateLimitBurst, _options.RateLimitInterval, _timeProvider);
-        ulong index = 0;
-        var failures = 0;
-        try
+        var faults = 0;
+        while (!cancellationToken.IsCancellationRequested)
         {
-            while (!cancellationToken.IsCancellationRequested)
+            try
             {
-                await bucket.TakeAsync(cancellationToken).ConfigureAwait(false);
+                await FollowAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                faults++;
+                var delay = _backoff.Delay(faults);
+                _status = _status with { BlockingSince = null };
+                Log.LoopFaulted(_logger, _options.ServiceName, delay, ex);
                 try
                 {
-                    var answer = await _client.GetHealthServiceAsync(_options.ServiceName, Query(index), cancellationToken).ConfigureAwait(false);
-                    var instances = ConsulInstanceMapper.MapAll(answer.Value);
-                    index = Accept(answer, instances, index, failures);
-                    failures = 0;
+                    await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
-                    failures++;
-                    index = 0;
-                    var delay = _backoff.Delay(failures);
-
-                    // The timer starts before the failure is published, so whoever reacts to the status
-                    // (a test advancing a fake clock) sees the backoff already running.
-                    var retry = Task.Delay(delay, _timeProvider, cancellationToken);
-                    ReportFailure(ex, failures, delay);
-                    await retry.ConfigureAwait(false);
+                    break;
                 }
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Stopping.
-        }
 
         Log.Stopped(_logger, _options.ServiceName);
+    }
+
+    private async Task FollowAsync(CancellationToken cancellationToken)
+    {
+        var bucket = new TokenBucket(_options.RateLimitBurst, _options.RateLimitInterval, _timeProvider);
+        ulong index = 0;
+        var failures = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await bucket.TakeAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (index > 0 && _status.IsReachable)
+                {
+                    // From here until it returns, the open query is Consul confirming the data.
+                    _status = _status with { BlockingSince = _timeProvider.GetUtcNow() };
+                }
+
+                var answer = await _client.GetHealthServiceAsync(_options.ServiceName, Query(index), cancellationToken).ConfigureAwait(false);
+                var instances = ConsulInstanceMapper.MapAll(answer.Value);
+                index = Accept(answer, instances, index, failures);
+                failures = 0;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                failures++;
+                index = 0;
+                var delay = _backoff.Delay(failures);
+
+                // The timer starts before the failure is published, so whoever reacts to the status
+                // (a test advancing a fake clock) sees the backoff already running.
+                var retry = Task.Delay(delay, _timeProvider, cancellationToken);
+                ReportFailure(ex, failures, delay);
+                await retry.ConfigureAwait(false);
+            }
+        }
     }
 
     private HealthServiceQuery Query(ulong index) => new()
@@ -191,7 +227,16 @@ public sealed partial class ConsulServiceWatch : IAsyncDisposable
         }
 
         var previous = _status;
-        var status = previous with { IsReachable = true, LastSuccess = now, FailingSince = null, ConsecutiveFailures = 0, Index = next };
+        var status = previous with
+        {
+            IsReachable = true,
+            LastSuccess = now,
+            LastConfirmed = now,
+            BlockingSince = null,
+            FailingSince = null,
+            ConsecutiveFailures = 0,
+            Index = next,
+        };
         _status = status;
         if (!previous.IsReachable)
         {
@@ -210,11 +255,16 @@ public sealed partial class ConsulServiceWatch : IAsyncDisposable
     {
         var kind = exception is ConsulException consul ? consul.Kind : ConsulErrorKind.Unexpected;
         var now = _timeProvider.GetUtcNow();
-        var status = _status with
+        var previous = _status;
+        var status = previous with
         {
             IsReachable = false,
+
+            // A blocking query that stayed open until now confirmed the data until now.
+            LastConfirmed = previous.BlockingSince is not null ? now : previous.LastConfirmed,
+            BlockingSince = null,
             LastFailure = now,
-            FailingSince = _status.FailingSince ?? now,
+            FailingSince = previous.FailingSince ?? now,
             LastErrorKind = kind,
             LastErrorMessage = exception.Message,
             ConsecutiveFailures = failures,
@@ -222,6 +272,14 @@ public sealed partial class ConsulServiceWatch : IAsyncDisposable
         };
         _status = status;
         _statuses.Writer.TryWrite(status);
-        Log.Failed(_logger, _options.ServiceName, kind, failures, retryIn, exception);
+        if (exception is ConsulException)
+        {
+            Log.Failed(_logger, _options.ServiceName, kind, failures, retryIn, exception);
+        }
+        else
+        {
+            // Not one of the client's failures: a defect (in a client or a handler) worth an Error.
+            Log.CallFaulted(_logger, _options.ServiceName, failures, retryIn, exception);
+        }
     }
 }

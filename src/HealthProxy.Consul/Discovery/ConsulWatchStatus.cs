@@ -12,6 +12,19 @@ public sealed record ConsulWatchStatus
     /// <summary>When the latest good answer arrived.</summary>
     public DateTimeOffset? LastSuccess { get; init; }
 
+    /// <summary>
+    /// When the blocking query now open was sent, after a good answer; null while none is open (before the
+    /// first answer, between a failure and the next good answer). While it is open Consul is confirming the
+    /// data: it would answer at once if anything changed.
+    /// </summary>
+    public DateTimeOffset? BlockingSince { get; init; }
+
+    /// <summary>
+    /// The latest moment Consul is known to have confirmed the data: its latest good answer (changed or not),
+    /// or the end of a blocking query that stayed open until it failed. Null before the first good answer.
+    /// </summary>
+    public DateTimeOffset? LastConfirmed { get; init; }
+
     /// <summary>When the latest failure happened.</summary>
     public DateTimeOffset? LastFailure { get; init; }
 
@@ -33,4 +46,14 @@ public sealed record ConsulWatchStatus
 
     /// <summary>The index the next blocking query will send.</summary>
     public ulong Index { get; init; }
+
+    /// <summary>
+    /// How old the data is at <paramref name="now"/>: zero while a blocking query is open, else the time since
+    /// <see cref="LastConfirmed"/>; null before the first good answer. A quiet service keeps it near zero;
+    /// only failures make it grow.
+    /// </summary>
+    public TimeSpan? DataAge(DateTimeOffset now) =>
+        BlockingSince is not null ? TimeSpan.Zero
+        : LastConfirmed is { } confirmed ? (now > confirmed ? now - confirmed : TimeSpan.Zero)
+        : null;
 }

@@ -28,4 +28,7 @@ internal static class GatewayEventIds
     public const int ShutdownDrained = 1601;
     public const int ShutdownDrainCutShort = 1602;
     public const int UnobservedTaskException = 1700;
+    public const int DiscoveryReleased = 1410;
+    public const int DiscoveryReaderFaulted = 1411;
+    public const int DiscoveryReleaseFaulted = 1412;
 }

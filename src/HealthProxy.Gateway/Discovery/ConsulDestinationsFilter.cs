@@ -15,6 +15,8 @@ internal sealed class ConsulDestinationsFilter(ConsulDiscovery discovery, IOptio
     {
         if (ConsulMetadata.Read(cluster) is not { } selection)
         {
+            // A cluster that no longer names a Consul service lets go of its watch.
+            discovery.Unbind(cluster.ClusterId);
             return ValueTask.FromResult(cluster);
         }
 

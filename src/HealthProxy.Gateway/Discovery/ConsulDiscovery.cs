@@ -21,12 +21,24 @@ namespace HealthProxy.Gateway.Discovery;
 /// after <see cref="DiscoveryOptions.StaleAfter"/> its states stop counting and probes decide.
 /// </summary>
 /// <remarks>
+/// <para>
+/// Lifecycle: a cluster is bound to one watch by <see cref="Bind"/>; removing the cluster, dropping its
+/// Consul metadata (<see cref="Unbind"/>) or binding it to another selection releases what was kept for it
+/// (its binding, its <see cref="Published"/> entry, its registry reports), and a watch no cluster binds any
+/// more is stopped, disposed and leaves <see cref="Status"/>. An instance that leaves Consul keeps its
+/// registry state until YARP has removed its destination, then its report is withdrawn, so its departure
+/// is never a transition of a routed instance to "unknown".
+/// </para>
+/// <para>
 /// Threading: one lock guards the watches' bookkeeping; snapshot handling runs on each watch's
-/// reader task; nothing here is on the request path.
+/// reader task, supervised (a fault is logged and the reader restarts after a backoff); nothing here is
+/// on the request path.
+/// </para>
 /// </remarks>
 internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeListener, IAsyncDisposable
 {
     private static readonly TimeSpan StaleCheckPeriod = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ReaderRestartBaseDelay = TimeSpan.FromSeconds(1);
 
     private readonly Lock _lock = new();
     private readonly Dictionary<ServiceSelection, Watched> _watches = [];
@@ -45,6 +57,9 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     private IConsulClient? _client;
     private volatile ImmutableDictionary<string, PublishedService> _published = ImmutableDictionary.Create<string, PublishedService>(StringComparer.Ordinal);
     private ITimer? _staleTimer;
+
+    // Released watches still stopping (guarded by _lock), so StopAsync waits for them too.
+    private readonly List<Task> _releasing = [];
 
     public ConsulDiscovery(
         IServiceProvider services,
@@ -90,7 +105,11 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         }
     }
 
-    /// <summary>Each watched service's reachability and data age, for views and metrics.</summary>
+    /// <summary>
+    /// Each watched service's reachability and data age, for views and metrics. The age is the time since
+    /// Consul last confirmed the data: an open blocking query confirms it, so a quiet, healthy Consul keeps
+    /// it near zero; only failures make it grow.
+    /// </summary>
     public IReadOnlyList<RegistryStatus> Status
     {
         get
@@ -102,7 +121,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
                     w.Selection.Service,
                     w.Watch.Status.IsReachable,
                     w.Stale,
-                    w.Watch.Status.LastSuccess is { } success ? now - success : null))];
+                    w.Watch.Status.DataAge(now)))];
             }
         }
     }
@@ -165,11 +184,14 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     /// </summary>
     public ServiceView Bind(string clusterId, ServiceSelection selection)
     {
+        Watched? released = null;
+        var publishedChanged = false;
+        ServiceView view;
         lock (_lock)
         {
             if (_bindings.TryGetValue(clusterId, out var bound) && bound.Selection != selection)
             {
-                bound.Clusters.Remove(clusterId);
+                released = Unbind_NeedsLock(clusterId, bound, out publishedChanged);
             }
 
             if (!_watches.TryGetValue(selection, out var watched))
@@ -181,15 +203,114 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
 
             if (watched.Clusters.Add(clusterId) && watched.Last is not null && !watched.Stale)
             {
-                ReportStates_NeedsLock(clusterId, watched.Last.Instances, previous: []);
+                ReportStates_NeedsLock(clusterId, watched.Last.Instances);
             }
 
             if (watched.Last is not null)
             {
-                SetPublished_NeedsLock(clusterId, watched.Last);
+                publishedChanged = SetPublished_NeedsLock(clusterId, watched.Last) || publishedChanged;
             }
 
-            return new ServiceView(watched.Destinations, watched.Stale);
+            view = new ServiceView(watched.Destinations, watched.Stale);
+        }
+
+        AfterRelease(clusterId, released, publishedChanged);
+        return view;
+    }
+
+    /// <summary>
+    /// Called by the config filter for a cluster that names no Consul service (any more): releases what was
+    /// kept for it, and stops its watch when no other cluster binds it. Does nothing for a cluster never bound.
+    /// </summary>
+    public void Unbind(string clusterId)
+    {
+        Watched? released = null;
+        var unpublished = false;
+        lock (_lock)
+        {
+            if (_bindings.TryGetValue(clusterId, out var bound))
+            {
+                released = Unbind_NeedsLock(clusterId, bound, out unpublished);
+            }
+        }
+
+        AfterRelease(clusterId, released, unpublished);
+    }
+
+    /// <summary>
+    /// Forgets that <paramref name="clusterId"/> routes to <paramref name="watched"/> and withdraws its registry
+    /// reports; returns the watch, already out of <see cref="_watches"/>, when no cluster binds it any more.
+    /// </summary>
+    private Watched? Unbind_NeedsLock(string clusterId, Watched watched, out bool unpublished)
+    {
+        _bindings.Remove(clusterId);
+        watched.Clusters.Remove(clusterId);
+        watched.Applied.Remove(clusterId);
+        if (watched.PendingWithdrawals.Remove(clusterId, out var gone))
+        {
+            foreach (var id in gone)
+            {
+                _store.Report(clusterId, id, HealthSource.Registry, null);
+            }
+        }
+
+        if (watched.Last is not null)
+        {
+            foreach (var instance in watched.Last.Instances)
+            {
+                _store.Report(clusterId, instance.Id, HealthSource.Registry, null);
+            }
+        }
+
+        unpublished = _published.ContainsKey(clusterId);
+        _published = _published.Remove(clusterId);
+        if (watched.Clusters.Count > 0)
+        {
+            return null;
+        }
+
+        _watches.Remove(watched.Selection);
+        return watched;
+    }
+
+    /// <summary>Outside the lock: tells readers the cluster's published entry changed or went, and stops a watch no cluster binds.</summary>
+    private void AfterRelease(string clusterId, Watched? released, bool publishedChanged)
+    {
+        if (publishedChanged)
+        {
+            PublishedChanged?.Invoke(clusterId);
+        }
+
+        if (released is null)
+        {
+            return;
+        }
+
+        LogReleased(released.Selection.Service);
+        var stopping = StopReleasedAsync(released);
+        lock (_lock)
+        {
+            _releasing.RemoveAll(t => t.IsCompleted);
+            if (!stopping.IsCompleted)
+            {
+                _releasing.Add(stopping);
+            }
+        }
+    }
+
+    private async Task StopReleasedAsync(Watched released)
+    {
+        try
+        {
+            await released.Watch.DisposeAsync().ConfigureAwait(false);
+            if (released.Reader is { } reader)
+            {
+                await reader.ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            LogReleaseFaulted(ex, released.Selection.Service);
         }
     }
 
@@ -208,15 +329,19 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         }
 
         List<ConsulServiceWatch> watches;
+        List<Task> releasing;
         lock (_lock)
         {
             watches = [.. _watches.Values.Select(w => w.Watch)];
+            releasing = [.. _releasing];
         }
 
         foreach (var watch in watches)
         {
             await watch.StopAsync().ConfigureAwait(false);
         }
+
+        await Task.WhenAll(releasing).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -248,23 +373,55 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         var watched = new Watched(selection, watch);
         _watches.Add(selection, watched);
         watch.Start();
-        _ = Task.Run(() => ConsumeAsync(watched));
+        watched.Reader = Task.Run(() => ConsumeAsync(watched));
         LogWatching(selection.Service);
         return watched;
     }
 
+    /// <summary>
+    /// Applies each snapshot of one watch until it stops. A snapshot whose handling throws (a reader's
+    /// handler, the store) is logged at Error with the exception; the reader starts again after a backoff and
+    /// first applies the watch's newest snapshot, so it never dies silently and never stays behind.
+    /// </summary>
     private async Task ConsumeAsync(Watched watched)
     {
-        try
+        var faults = 0;
+        while (!_stopping.IsCancellationRequested)
         {
-            await foreach (var snapshot in watched.Watch.Snapshots.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+            try
             {
-                OnSnapshot(watched, snapshot);
+                if (faults > 0 && watched.Watch.Current is { } current)
+                {
+                    OnSnapshot(watched, current);
+                }
+
+                faults = 0;
+                await foreach (var snapshot in watched.Watch.Snapshots.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+                {
+                    OnSnapshot(watched, snapshot);
+                }
+
+                return;
             }
-        }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-            // Stopping.
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                faults++;
+                var delay = ReaderRestartBaseDelay * Math.Pow(2, Math.Min(faults - 1, 16));
+                delay = delay < _options.RetryMaxDelay ? delay : _options.RetryMaxDelay;
+                LogReaderFaulted(ex, watched.Selection.Service, delay);
+                try
+                {
+                    await Task.Delay(delay, _timeProvider, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+            }
         }
     }
 
@@ -274,6 +431,12 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         List<string> publishedChanged = [];
         lock (_lock)
         {
+            if (ReferenceEquals(snapshot, watched.Last) || !_watches.TryGetValue(watched.Selection, out var live) || live != watched)
+            {
+                // Already applied, or the watch was released while this snapshot was on its way.
+                return;
+            }
+
             var previous = watched.Last?.Instances ?? [];
             var destinations = ToDestinations(snapshot.Instances, watched.Selection.Scheme);
             reload = watched.Destinations is null || watched.Stale || !SameMembers(watched.Destinations, destinations);
@@ -286,10 +449,12 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
             watched.Stale = false;
             watched.Destinations = destinations;
 
-            // States first: a destination the reload adds arrives with its state already known.
+            // States first: a destination the reload adds arrives with its state already known. An instance
+            // that left keeps its state until YARP has dropped its destination (see OnClusterChanged).
             foreach (var clusterId in watched.Clusters)
             {
-                ReportStates_NeedsLock(clusterId, snapshot.Instances, previous);
+                ReportStates_NeedsLock(clusterId, snapshot.Instances);
+                NoteWithdrawals_NeedsLock(watched, clusterId, snapshot.Instances, previous);
                 if (SetPublished_NeedsLock(clusterId, snapshot))
                 {
                     publishedChanged.Add(clusterId);
@@ -297,14 +462,15 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
             }
         }
 
-        foreach (var clusterId in publishedChanged)
-        {
-            PublishedChanged?.Invoke(clusterId);
-        }
-
+        // The reload first: a reader's handler that throws must not keep YARP from the new members.
         if (reload)
         {
             _reload.Reload();
+        }
+
+        foreach (var clusterId in publishedChanged)
+        {
+            PublishedChanged?.Invoke(clusterId);
         }
     }
 
@@ -349,7 +515,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
                     LogFresh(watched.Selection.Service);
                     foreach (var clusterId in watched.Clusters)
                     {
-                        ReportStates_NeedsLock(clusterId, watched.Last.Instances, previous: []);
+                        ReportStates_NeedsLock(clusterId, watched.Last.Instances);
                     }
                 }
                 else if (!watched.Stale && !fresh)
@@ -375,19 +541,43 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         }
     }
 
-    private void ReportStates_NeedsLock(string clusterId, IReadOnlyList<ConsulServiceInstance> instances, IReadOnlyList<ConsulServiceInstance> previous)
+    private void ReportStates_NeedsLock(string clusterId, IReadOnlyList<ConsulServiceInstance> instances)
     {
         foreach (var instance in instances)
         {
             _store.Report(clusterId, instance.Id, HealthSource.Registry, instance.State);
         }
+    }
 
+    /// <summary>Remembers the instances that left, to withdraw once the cluster no longer routes to them; forgets those back.</summary>
+    private static void NoteWithdrawals_NeedsLock(Watched watched, string clusterId, IReadOnlyList<ConsulServiceInstance> instances, IReadOnlyList<ConsulServiceInstance> previous)
+    {
+        HashSet<string>? ids = null;
+        foreach (var instance in instances)
+        {
+            ids ??= new HashSet<string>(instances.Count, StringComparer.Ordinal);
+            ids.Add(instance.Id);
+        }
+
+        watched.PendingWithdrawals.TryGetValue(clusterId, out var pending);
+        pending?.RemoveWhere(id => ids?.Contains(id) == true);
         foreach (var gone in previous)
         {
-            if (!instances.Any(i => i.Id == gone.Id))
+            if (ids?.Contains(gone.Id) != true)
             {
-                _store.Report(clusterId, gone.Id, HealthSource.Registry, null);
+                if (pending is null)
+                {
+                    pending = new HashSet<string>(StringComparer.Ordinal);
+                    watched.PendingWithdrawals[clusterId] = pending;
+                }
+
+                pending.Add(gone.Id);
             }
+        }
+
+        if (pending is { Count: 0 })
+        {
+            watched.PendingWithdrawals.Remove(clusterId);
         }
     }
 
@@ -416,25 +606,58 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     [LoggerMessage(EventId = GatewayEventIds.DiscoveryFresh, Level = LogLevel.Information, Message = "Consul answers again for service {Service}; its states count again.")]
     private partial void LogFresh(string service);
 
+    [LoggerMessage(EventId = GatewayEventIds.DiscoveryReleased, Level = LogLevel.Information, Message = "No cluster routes to Consul service {Service} any more; stopped watching it.")]
+    private partial void LogReleased(string service);
+
+    [LoggerMessage(EventId = GatewayEventIds.DiscoveryReaderFaulted, Level = LogLevel.Error,
+        Message = "Applying Consul's answer for service {Service} failed; the reader restarts in {RetryIn} with the newest answer.")]
+    private partial void LogReaderFaulted(Exception exception, string service, TimeSpan retryIn);
+
+    [LoggerMessage(EventId = GatewayEventIds.DiscoveryReleaseFaulted, Level = LogLevel.Error, Message = "Stopping the released watch of Consul service {Service} failed.")]
+    private partial void LogReleaseFaulted(Exception exception, string service);
+
     public void OnClusterAdded(ClusterState cluster) => OnClusterChanged(cluster);
 
-    /// <summary>Notes when YARP has applied a watched service's current destinations to a cluster.</summary>
+    /// <summary>
+    /// Notes when YARP has applied a watched service's current destinations to a cluster, and withdraws the
+    /// registry reports of instances that left Consul and whose destinations YARP has now dropped.
+    /// </summary>
     public void OnClusterChanged(ClusterState cluster)
     {
         lock (_lock)
         {
-            if (_bindings.TryGetValue(cluster.ClusterId, out var watched)
-                && watched.Destinations is { } destinations
-                && destinations.Keys.All(cluster.Destinations.ContainsKey))
+            if (!_bindings.TryGetValue(cluster.ClusterId, out var watched))
+            {
+                return;
+            }
+
+            if (watched.Destinations is { } destinations && destinations.Keys.All(cluster.Destinations.ContainsKey))
             {
                 watched.Applied.Add(cluster.ClusterId);
+            }
+
+            if (watched.PendingWithdrawals.TryGetValue(cluster.ClusterId, out var gone))
+            {
+                gone.RemoveWhere(id =>
+                {
+                    if (cluster.Destinations.ContainsKey(id))
+                    {
+                        return false;
+                    }
+
+                    _store.Report(cluster.ClusterId, id, HealthSource.Registry, null);
+                    return true;
+                });
+                if (gone.Count == 0)
+                {
+                    watched.PendingWithdrawals.Remove(cluster.ClusterId);
+                }
             }
         }
     }
 
-    public void OnClusterRemoved(ClusterState cluster)
-    {
-    }
+    /// <summary>Releases everything kept for the cluster; its watch stops when no other cluster binds it.</summary>
+    public void OnClusterRemoved(ClusterState cluster) => Unbind(cluster.ClusterId);
 
     private sealed class Watched(ServiceSelection selection, ConsulServiceWatch watch)
     {
@@ -446,6 +669,12 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         public ConsulServiceWatch Watch { get; } = watch;
 
         public HashSet<string> Clusters { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Per cluster, the instances that left Consul whose registry reports wait for YARP to drop their destinations.</summary>
+        public Dictionary<string, HashSet<string>> PendingWithdrawals { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The task applying this watch's snapshots.</summary>
+        public Task? Reader { get; set; }
 
         public ConsulServiceSnapshot? Last { get; set; }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.State;
 using HealthProxy.Health;
 using Yarp.ReverseProxy.Model;
@@ -8,12 +9,24 @@ namespace HealthProxy.Gateway.Health;
 internal sealed partial class ActiveProbeMonitor
 {
     /// <summary>Probes one destination on its own jittered schedule until disposed.</summary>
+    /// <remarks>
+    /// Supervised: whatever escapes a probe other than the exchange's own failures (building the request,
+    /// reporting, the schedule) is logged at Error (<see cref="GatewayEventIds.ProbeLoopFaulted"/>), counts
+    /// nothing against the instance, and the loop probes again after a backoff on the injected clock.
+    /// Disposing cancels the loop, which then disposes its token source; a report racing a dispose is withdrawn again.
+    /// </remarks>
     private sealed class DestinationProber : IDisposable
     {
+        private static readonly TimeSpan RestartBaseDelay = TimeSpan.FromSeconds(1);
+        private static readonly TimeSpan RestartMaxDelay = TimeSpan.FromMinutes(5);
+
         private readonly ActiveProbeMonitor _owner;
         private readonly string _destinationId;
         private readonly ProbeHysteresis _hysteresis;
         private readonly CancellationTokenSource _cts;
+        private readonly CancellationToken _token;
+
+        // 0: not started; 1: loop running (it disposes _cts); 2: disposed before it started.
         private int _started;
 
         public DestinationProber(ActiveProbeMonitor owner, ClusterState cluster, string destinationId)
@@ -23,15 +36,19 @@ internal sealed partial class ActiveProbeMonitor
             Cluster = cluster;
             _hysteresis = new ProbeHysteresis(owner._options.UnhealthyThreshold, owner._options.HealthyThreshold);
             _cts = CancellationTokenSource.CreateLinkedTokenSource(owner._stopping.Token);
+            _token = _cts.Token;
         }
+
+        public string DestinationId => _destinationId;
 
         /// <summary>The latest YARP state of the cluster; its config is read afresh on every probe.</summary>
         public ClusterState Cluster { get; set; }
 
         public void Start(bool spreadFirstWait)
         {
-            if (Interlocked.Exchange(ref _started, 1) == 0)
+            if (Interlocked.CompareExchange(ref _started, 1, 0) == 0)
             {
+                // Never faults: RunAsync supervises itself.
                 _ = RunAsync(spreadFirstWait);
             }
         }
@@ -44,63 +61,102 @@ internal sealed partial class ActiveProbeMonitor
             }
             catch (ObjectDisposedException)
             {
-                // Already stopped with the monitor.
+                // The loop ended with the monitor and disposed it.
+            }
+
+            if (Interlocked.CompareExchange(ref _started, 2, 0) == 0)
+            {
+                _cts.Dispose();
             }
         }
 
         private async Task RunAsync(bool spreadFirstWait)
         {
-            var token = _cts.Token;
-            var first = true;
+            var token = _token;
+            var probeFirst = !spreadFirstWait;
+            var spread = spreadFirstWait;
+            var faults = 0;
             try
             {
-                if (!spreadFirstWait)
-                {
-                    await ProbeOnceAsync().ConfigureAwait(false);
-                }
-
                 while (!token.IsCancellationRequested)
                 {
-                    await Task.Delay(NextWait(spreadFirstWait && first), _owner._timeProvider, token).ConfigureAwait(false);
-                    first = false;
-                    await ProbeOnceAsync().ConfigureAwait(false);
+                    try
+                    {
+                        if (probeFirst)
+                        {
+                            await ProbeOnceAsync().ConfigureAwait(false);
+                            faults = 0;
+                        }
+
+                        while (!token.IsCancellationRequested)
+                        {
+                            await Task.Delay(NextWait(spread), _owner._timeProvider, token).ConfigureAwait(false);
+                            spread = false;
+                            await ProbeOnceAsync().ConfigureAwait(false);
+                            faults = 0;
+                        }
+                    }
+                    catch (OperationCanceledException) when (token.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    catch (Exception ex)
+                    {
+                        faults++;
+                        var delay = RestartBaseDelay * Math.Pow(2, Math.Min(faults - 1, 16));
+                        delay = delay < RestartMaxDelay ? delay : RestartMaxDelay;
+                        _owner.LogLoopFaulted(ex, Cluster.ClusterId, _destinationId, delay);
+                        await Task.Delay(delay, _owner._timeProvider, token).ConfigureAwait(false);
+                        probeFirst = true;
+                        spread = false;
+                    }
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
                 // Stopped.
             }
+            finally
+            {
+                _cts.Dispose();
+            }
         }
 
-        /// <summary>Sends one probe and reports the (damped) result. Never throws.</summary>
+        /// <summary>
+        /// Sends one probe and reports the (damped) result. The exchange's failures (refused, reset, timed out,
+        /// an error from the handler) are the instance's; anything else (the request factory, reporting) throws.
+        /// </summary>
         public async Task ProbeOnceAsync()
         {
+            var token = _token;
             var cluster = Cluster;
             var active = cluster.Model.Config.HealthCheck?.Active;
-            if (active?.Enabled != true || !cluster.Destinations.TryGetValue(_destinationId, out var destination))
+            if (token.IsCancellationRequested || active?.Enabled != true || !cluster.Destinations.TryGetValue(_destinationId, out var destination))
             {
                 return;
             }
 
             var options = _owner._options;
+
+            // Built outside the exchange: a factory that cannot build a probe is the gateway's fault, not the instance's.
+            using var request = _owner._requestFactory.CreateRequest(cluster.Model, destination.Model);
             var started = _owner._timeProvider.GetTimestamp();
             HealthState result;
             var declared = false;
             try
             {
                 using var timeout = new CancellationTokenSource(active.Timeout ?? options.DefaultTimeout, _owner._timeProvider);
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _cts.Token);
-                using var request = _owner._requestFactory.CreateRequest(cluster.Model, destination.Model);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, token);
                 using var response = await cluster.Model.HttpClient.SendAsync(request, linked.Token).ConfigureAwait(false);
                 (result, declared) = await ReadStateAsync(response, options.MaxBodyBytes, linked.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (_cts.IsCancellationRequested)
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
                 return;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // Refused, reset, timed out, bad address: all the same to routing.
+                // Refused, reset, timed out: all the same to routing.
                 _owner.LogProbeFailed(cluster.ClusterId, _destinationId, ex is OperationCanceledException ? "timed out" : ex.GetType().Name);
                 result = HealthState.Unhealthy;
             }
@@ -109,6 +165,12 @@ internal sealed partial class ActiveProbeMonitor
             HealthState? current;
             lock (_hysteresis)
             {
+                if (token.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                _hysteresis.UnhealthyThreshold = ActiveProbePolicy.Threshold(cluster.Model.Config) ?? options.UnhealthyThreshold;
                 if (!_hysteresis.Observe(result, declared))
                 {
                     return;
@@ -118,6 +180,12 @@ internal sealed partial class ActiveProbeMonitor
             }
 
             _owner._store.Report(cluster.ClusterId, _destinationId, HealthSource.Probe, current);
+            if (token.IsCancellationRequested)
+            {
+                // Disposed meanwhile: the withdrawal that follows a dispose may have landed first, so withdraw
+                // again; nothing is left kept for a destination that is gone.
+                _owner._store.Report(cluster.ClusterId, _destinationId, HealthSource.Probe, null);
+            }
         }
 
         private TimeSpan NextWait(bool spread)

@@ -96,9 +96,9 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
     /// <summary>
     /// Probes each prober once, at most <paramref name="concurrency"/> at a time: that many workers
     /// take the next prober from a shared index until none is left. Completes when all have answered
-    /// (or failed; <see cref="DestinationProber.ProbeOnceAsync"/> never throws).
+    /// or failed; a probe that faults is logged and leaves the rest of the round going.
     /// </summary>
-    private static Task ProbeAllAsync(List<DestinationProber> probers, int concurrency)
+    private Task ProbeAllAsync(List<DestinationProber> probers, int concurrency)
     {
         if (probers.Count == 0)
         {
@@ -119,7 +119,16 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
             int i;
             while ((i = Interlocked.Increment(ref next)) < probers.Count)
             {
-                await probers[i].ProbeOnceAsync().ConfigureAwait(false);
+                try
+                {
+                    await probers[i].ProbeOnceAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    // Its loop, started after the round, probes it again within one interval.
+                    var cluster = probers[i].Cluster;
+                    LogLoopFaulted(ex, cluster.ClusterId, probers[i].DestinationId, cluster.Model.Config.HealthCheck?.Active?.Interval ?? _options.DefaultInterval);
+                }
             }
         }
     }
@@ -248,6 +257,6 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
     private partial void LogProbeFailed(string clusterId, string destinationId, string reason);
 
     [LoggerMessage(EventId = GatewayEventIds.ProbeLoopFaulted, Level = LogLevel.Error,
-        Message = "The probe loop of {ClusterId}/{DestinationId} faulted; it restarts on its next interval.")]
-    private partial void LogLoopFaulted(Exception exception, string clusterId, string destinationId);
+        Message = "Probing {ClusterId}/{DestinationId} faulted (not counted against the instance); probing again in {RetryIn}.")]
+    private partial void LogLoopFaulted(Exception exception, string clusterId, string destinationId, TimeSpan retryIn);
 }

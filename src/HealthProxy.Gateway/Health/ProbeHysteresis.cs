@@ -19,6 +19,9 @@ internal sealed class ProbeHysteresis(int unhealthyThreshold, int healthyThresho
     private int _failures;
     private int _successes;
 
+    /// <summary>Consecutive failed probes that take an established instance to unhealthy; a cluster's policy may set it per probe.</summary>
+    public int UnhealthyThreshold { get; set; } = unhealthyThreshold;
+
     /// <summary>The state after hysteresis; null before the first result.</summary>
     public HealthState? Current { get; private set; }
 
@@ -37,7 +40,7 @@ internal sealed class ProbeHysteresis(int unhealthyThreshold, int healthyThresho
         if (probed == HealthState.Unhealthy)
         {
             _successes = 0;
-            if (current == HealthState.Unhealthy || (++_failures < unhealthyThreshold && !declared))
+            if (current == HealthState.Unhealthy || (++_failures < UnhealthyThreshold && !declared))
             {
                 return false;
             }

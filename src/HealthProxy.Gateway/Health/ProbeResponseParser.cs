@@ -1,4 +1,6 @@
 using System.Text;
+using HealthProxy.Consul;
+using HealthProxy.Consul.Discovery;
 using HealthProxy.Health;
 
 namespace HealthProxy.Gateway.Health;
@@ -7,7 +9,8 @@ namespace HealthProxy.Gateway.Health;
 /// <remarks>
 /// In order: a JSON object with a known <c>status</c> decides, whatever the status code (a service
 /// answers 503 <c>{"status":"starting"}</c> while it starts); then ASP.NET Core's plain-text
-/// <c>Healthy</c>/<c>Degraded</c>/<c>Unhealthy</c>; then the code alone: 2xx is healthy, anything else unhealthy.
+/// <c>Healthy</c>/<c>Degraded</c>/<c>Unhealthy</c>; then the code alone, by Consul's HTTP check rule
+/// (<see cref="ConsulHttpCheckRule"/>): 2xx is healthy, 429 degraded, anything else unhealthy.
 /// </remarks>
 internal static class ProbeResponseParser
 {
@@ -38,7 +41,7 @@ internal static class ProbeResponseParser
         }
 
         declared = false;
-        return statusCode is >= 200 and <= 299 ? HealthState.Healthy : HealthState.Unhealthy;
+        return ConsulInstanceMapper.StateOf(ConsulHttpCheckRule.StatusFor(statusCode));
     }
 
     private static bool TryParsePlainText(ReadOnlySpan<byte> body, out HealthState state)

@@ -63,6 +63,8 @@ public static class HealthProxyHostingExtensions
         builder.AddHealthProxyViews();
         builder.AddHealthProxyDashboard();
 
+        // Before the Consul filter, which replaces a stale cluster's HealthCheck:Active with its own.
+        services.AddSingleton<IProxyConfigFilter, ActiveProbePolicyFilter>();
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySection))
             .AddConfigFilter<ConsulDestinationsFilter>()

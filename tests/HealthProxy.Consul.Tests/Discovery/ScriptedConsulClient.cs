@@ -16,6 +16,9 @@ internal sealed class ScriptedConsulClient : IConsulClient
     public void Fail(ConsulErrorKind kind) =>
         _script.Enqueue(() => throw new ConsulException(kind, $"scripted {kind}"));
 
+    public void Throw(Exception exception) =>
+        _script.Enqueue(() => throw exception);
+
     public static ConsulServiceEntry Entry(string serviceId, string status) => new()
     {
         Node = new ConsulNode { Node = "n1", Address = "10.0.0.1" },

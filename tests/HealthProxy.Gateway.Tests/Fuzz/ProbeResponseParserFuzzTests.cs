@@ -26,7 +26,7 @@ public sealed class ProbeResponseParserFuzzTests : IDisposable
 {
     private const int Iterations = 3_000;
 
-    private static readonly Gen<int> StatusCodes = Gen.OneOf(Gen.Int[100, 599], Gen.Int, Gen.OneOf(200, 204, 299, 300, 500, 503));
+    private static readonly Gen<int> StatusCodes = Gen.OneOf(Gen.Int[100, 599], Gen.Int, Gen.OneOf(200, 204, 299, 300, 429, 500, 503));
 
     private static readonly Gen<byte[]> Bodies = Gen.OneOf(
         Gen.Byte.Array[0, 1024],
@@ -49,16 +49,20 @@ public sealed class ProbeResponseParserFuzzTests : IDisposable
             var text = body.AsSpan().Trim(" \t\r\n"u8);
             if (text.IsEmpty || (text[0] != (byte)'{' && text.Length > 16))
             {
-                Assert.Equal(code is >= 200 and <= 299 ? HealthState.Healthy : HealthState.Unhealthy, state);
+                Assert.Equal(ByCode(code), state);
             }
             else if (text[0] == (byte)'{')
             {
                 var expected = StatusDocumentJson.TryParse(text, out var document)
                     ? document!.Status
-                    : code is >= 200 and <= 299 ? HealthState.Healthy : HealthState.Unhealthy;
+                    : ByCode(code);
                 Assert.Equal(expected, state);
             }
         }, iter: Iterations);
+
+    // Consul's HTTP check rule: 2xx passing (healthy), 429 warning (degraded), anything else critical.
+    private static HealthState ByCode(int code) =>
+        code is >= 200 and <= 299 ? HealthState.Healthy : code == 429 ? HealthState.Degraded : HealthState.Unhealthy;
 
     [Fact]
     public async Task ProbeOnce_AnyBodySize_ReadsAtMostTheCapAndParsesWhatFits() =>

@@ -1,4 +1,7 @@
 using System.Text;
+using HealthProxy.Consul;
+using HealthProxy.Consul.Api;
+using HealthProxy.Consul.Discovery;
 using HealthProxy.Gateway.Health;
 using HealthProxy.Health;
 
@@ -43,6 +46,8 @@ public class ProbeResponseParserTests
     [InlineData(503, "", HealthState.Unhealthy)]
     [InlineData(404, "<html>not found</html>", HealthState.Unhealthy)]
     [InlineData(302, "", HealthState.Unhealthy)]
+    [InlineData(429, "", HealthState.Degraded)]
+    [InlineData(429, "Too Many Requests", HealthState.Degraded)]
     public void Parse_NoUsableStatus_FallsBackToTheCode(int code, string body, HealthState expected)
     {
         Assert.Equal(expected, ProbeResponseParser.Parse(code, Encoding.UTF8.GetBytes(body), out var declared));
@@ -56,6 +61,25 @@ public class ProbeResponseParserTests
     {
         Assert.Equal(HealthState.Unhealthy, ProbeResponseParser.Parse(code, Encoding.UTF8.GetBytes(body), out var declared));
         Assert.True(declared);
+    }
+
+    [Theory]
+    [InlineData(200, "passing")]
+    [InlineData(204, "passing")]
+    [InlineData(299, "passing")]
+    [InlineData(429, "warning")]
+    [InlineData(302, "critical")]
+    [InlineData(404, "critical")]
+    [InlineData(500, "critical")]
+    [InlineData(503, "critical")]
+    public void Parse_BareStatusCode_MeansWhatConsulsHttpCheckMakesOfIt(int code, string consulStatus)
+    {
+        // Consul's HTTP checks give the code a status; Consul discovery maps that status to a state. A probe
+        // that sees the same code must land on the same state, so 429 means one thing wherever it is seen.
+        var viaConsul = ConsulInstanceMapper.StateFromChecks([new ConsulHealthCheck { CheckID = "service:web", Status = consulStatus }]);
+
+        Assert.Equal(consulStatus, ConsulHttpCheckRule.StatusFor(code).ToWireName());
+        Assert.Equal(viaConsul, ProbeResponseParser.Parse(code, default));
     }
 
     [Fact]
