@@ -5,8 +5,8 @@
 # and CPU per request are divided by the first variant's; the summary gives the median and quartiles of
 # those ratios, which separate effects of 3-5% that a few long rounds cannot.
 #
-# A variant is 'name|kind|environment|arguments': kind is yarp (bench/PlainYarp) or healthproxy (the
-# gateway, probing the backend every 5 s); environment and arguments are space-separated. Examples:
+# A variant is 'name|kind|environment|arguments': kind is yarp (bench/PlainYarp), healthproxy (the
+# gateway, probing the backend every 5 s) or baseline (the gateway published from another commit, BASELINE_DLL); environment and arguments are space-separated. Examples:
 #   bash bench/ab.sh 'yarp|yarp||' 'hp|healthproxy||'
 #   bash bench/ab.sh 'hp|healthproxy||' 'hp-inline|healthproxy|DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1|'
 #   bash bench/ab.sh 'yarp|yarp||' 'yarp-quiet|yarp||--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=None'
@@ -41,11 +41,11 @@ for spec in "$@"; do
   [ -n "$name" ] && [ -z "${url[$name]:-}" ] || { log "variant names must be set and distinct: '$spec'"; exit 2; }
   port=$(free_port)
   read -r -a env_words <<<"$env_list"; read -r -a arg_words <<<"$arg_list"
-  extra=(); [ "$kind" != healthproxy ] || extra=("--HealthProxy:Shutdown:DrainDelay=00:00:00")
+  extra=(); [ "$kind" = yarp ] || extra=("--HealthProxy:Shutdown:DrainDelay=00:00:00")
   start_proxy "$name" "$kind" "$port" "${env_words[@]}" -- "${extra[@]}" "${arg_words[@]}"
   process[$name]=$proxy_pid; url[$name]="http://127.0.0.1:$port/bench/ok"; names+=("$name")
   # The gateway answers before its first probe; measured only once it reports itself started.
-  [ "$kind" = healthproxy ] && ready[$name]="http://127.0.0.1:$port/health/startup" || ready[$name]=""
+  [ "$kind" != yarp ] && ready[$name]="http://127.0.0.1:$port/health/startup" || ready[$name]=""
 done
 for name in "${names[@]}"; do
   wait_for "$name" "${url[$name]}" ok

@@ -108,7 +108,8 @@ wait_for() {  # name url [expected body]
 # start_proxy <name> <kind> <port> [VAR=value ...] [-- argument ...]: a .NET proxy started in the background
 # from an empty content root ($tmp/<name>, so no appsettings.json), Release, Server GC, ASPNETCORE_ENVIRONMENT
 # Production, with proxy_args' config, listening on 127.0.0.1:<port>, logging to $out/<name>.log. Kind yarp is
-# bench/PlainYarp; healthproxy is the gateway, with proxy_args' probe settings too. Sets proxy_pid (also in pids).
+# bench/PlainYarp; healthproxy is the gateway, with proxy_args' probe settings too; baseline is the gateway
+# published from another commit ($BASELINE_DLL), for before/after comparisons. Sets proxy_pid (also in pids).
 start_proxy() {
   local name=$1 kind=$2 port=$3 dll vars=() extra=()
   shift 3
@@ -117,7 +118,8 @@ start_proxy() {
   case "$kind" in
     yarp) dll="$build/app/PlainYarp/PlainYarp.dll" ;;
     healthproxy) dll="$build/app/HealthProxy.Gateway/HealthProxy.Gateway.dll"; extra=("${health[@]}") ;;
-    *) log "unknown proxy kind '$kind' (yarp or healthproxy)"; exit 2 ;;
+    baseline) dll="${BASELINE_DLL:?kind baseline needs BASELINE_DLL, a HealthProxy.Gateway.dll published from another commit}"; extra=("${health[@]}") ;;
+    *) log "unknown proxy kind '$kind' (yarp, healthproxy or baseline)"; exit 2 ;;
   esac
   mkdir -p "$tmp/$name"
   (cd "$tmp/$name" && exec env DOTNET_gcServer=1 ASPNETCORE_ENVIRONMENT=Production "${vars[@]}" dotnet "$dll" --contentRoot "$tmp/$name" \
