@@ -48,6 +48,10 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     private readonly Dictionary<string, Watched> _bindings = new(StringComparer.Ordinal);
     private readonly IServiceProvider _services;
     private readonly InstanceHealthStore _store;
+
+    // Registry reports, queued under _lock in the order they were decided and handed to the store after it is
+    // released: the store tells its readers on the reporting thread, which must hold no lock of ours.
+    private readonly SerialDelivery<(string Cluster, string Destination, HealthSource Source, HealthState? State)> _reports;
     private readonly ConfigReloadSignal _reload;
     private readonly DiscoveryOptions _options;
     private readonly TimeProvider _timeProvider;
@@ -76,6 +80,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         _timeProvider = timeProvider;
         _logger = logger;
         _created = timeProvider.GetUtcNow();
+        _reports = new(report => _store.Report(report.Cluster, report.Destination, report.Source, report.State));
     }
 
     /// <summary>True when every watched service has answered once, or the startup budget is spent.</summary>
@@ -214,6 +219,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
             view = new ServiceView(watched.Destinations, watched.Stale);
         }
 
+        _reports.Drain();
         AfterRelease(clusterId, released, publishedChanged);
         return view;
     }
@@ -234,6 +240,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
             }
         }
 
+        _reports.Drain();
         AfterRelease(clusterId, released, unpublished);
     }
 
@@ -250,7 +257,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         {
             foreach (var id in gone)
             {
-                _store.Report(clusterId, id, HealthSource.Registry, null);
+                _reports.Enqueue((clusterId, id, HealthSource.Registry, null));
             }
         }
 
@@ -258,7 +265,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         {
             foreach (var instance in watched.Last.Instances)
             {
-                _store.Report(clusterId, instance.Id, HealthSource.Registry, null);
+                _reports.Enqueue((clusterId, instance.Id, HealthSource.Registry, null));
             }
         }
 
@@ -462,7 +469,9 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
             }
         }
 
-        // The reload first: a reader's handler that throws must not keep YARP from the new members.
+        // States first, so a destination the reload adds is known; then the reload, before the published
+        // handlers, so that a handler that throws cannot keep YARP from the new members.
+        _reports.Drain();
         if (reload)
         {
             _reload.Reload();
@@ -528,13 +537,14 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
                     {
                         foreach (var instance in watched.Last.Instances)
                         {
-                            _store.Report(clusterId, instance.Id, HealthSource.Registry, null);
+                            _reports.Enqueue((clusterId, instance.Id, HealthSource.Registry, null));
                         }
                     }
                 }
             }
         }
 
+        _reports.Drain();
         if (reload)
         {
             _reload.Reload();
@@ -545,7 +555,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     {
         foreach (var instance in instances)
         {
-            _store.Report(clusterId, instance.Id, HealthSource.Registry, instance.State);
+            _reports.Enqueue((clusterId, instance.Id, HealthSource.Registry, instance.State));
         }
     }
 
@@ -645,7 +655,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
                         return false;
                     }
 
-                    _store.Report(cluster.ClusterId, id, HealthSource.Registry, null);
+                    _reports.Enqueue((cluster.ClusterId, id, HealthSource.Registry, null));
                     return true;
                 });
                 if (gone.Count == 0)
@@ -654,6 +664,8 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
                 }
             }
         }
+
+        _reports.Drain();
     }
 
     /// <summary>Releases everything kept for the cluster; its watch stops when no other cluster binds it.</summary>

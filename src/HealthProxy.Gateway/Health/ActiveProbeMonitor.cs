@@ -38,6 +38,10 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
     private volatile bool _started;
     private int _disposed;
 
+    // The probe opinions of removed destinations, queued under _lock and withdrawn from the store after it is
+    // released (the store tells its readers on the reporting thread).
+    private readonly SerialDelivery<(string Cluster, string Destination)> _withdrawals;
+
     public ActiveProbeMonitor(
         IProbingRequestFactory requestFactory,
         InstanceHealthStore store,
@@ -52,6 +56,7 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
         _options = options.Value;
         _timeProvider = timeProvider;
         _logger = logger;
+        _withdrawals = new(gone => _store.Report(gone.Cluster, gone.Destination, HealthSource.Probe, null));
     }
 
     /// <summary>True once the first round of probes (of every cluster that probes) has finished.</summary>
@@ -75,6 +80,8 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
 
                 first = [.. _probers.Values];
             }
+
+            _withdrawals.Drain();
 
             await ProbeAllAsync(first, _options.InitialConcurrency).ConfigureAwait(false);
             LogRoundCompleted(first.Count);
@@ -142,6 +149,8 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
             _clusters[cluster.ClusterId] = cluster;
             Reconcile_NeedsLock(cluster);
         }
+
+        _withdrawals.Drain();
     }
 
     public void OnClusterRemoved(ClusterState cluster)
@@ -208,7 +217,7 @@ internal sealed partial class ActiveProbeMonitor : IActiveHealthCheckMonitor, IC
                     own.Remove(destinationId, out var prober);
                     _probers.TryRemove((cluster.ClusterId, destinationId), out _);
                     prober!.Dispose();
-                    _store.Report(cluster.ClusterId, destinationId, HealthSource.Probe, null);
+                    _withdrawals.Enqueue((cluster.ClusterId, destinationId));
                 }
             }
         }

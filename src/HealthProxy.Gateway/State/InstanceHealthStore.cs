@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.Routing;
@@ -34,12 +33,11 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ClusterEntry> _clusters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<(string Destination, HealthSource Source), HealthState>> _pending = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<object> _outbox = new();
+    private readonly SerialDelivery<object> _outbox;
     private readonly RoutingTable _table;
     private readonly TimeProvider _timeProvider;
     private readonly GatewayMetrics _metrics;
     private readonly ILogger<InstanceHealthStore> _logger;
-    private int _delivering;
 
     public InstanceHealthStore(RoutingTable table, TimeProvider timeProvider, GatewayMetrics metrics, ILogger<InstanceHealthStore> logger)
     {
@@ -47,6 +45,7 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
         _timeProvider = timeProvider;
         _metrics = metrics;
         _logger = logger;
+        _outbox = new SerialDelivery<object>(Dispatch);
     }
 
     /// <summary>Raised after a cluster's routing snapshot changed, in order, outside the store's lock.</summary>
@@ -72,6 +71,8 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
 
     /// <summary>
     /// Records what <paramref name="source"/> says of one instance; null withdraws that source's opinion.
+    /// The change is delivered to <see cref="Changed"/> on this thread before it returns (unless another thread
+    /// is delivering already), so call it without holding a lock of your own.
     /// </summary>
     public void Report(string clusterId, string destinationId, HealthSource source, HealthState? state)
     {
@@ -251,24 +252,7 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
         _outbox.Enqueue(new ClusterHealthChange(cluster.Id, previous, current, transitions));
     }
 
-    /// <summary>Delivers queued changes, one at a time, unless another thread is already delivering them.</summary>
-    private void Deliver()
-    {
-        while (!_outbox.IsEmpty && Interlocked.CompareExchange(ref _delivering, 1, 0) == 0)
-        {
-            try
-            {
-                while (_outbox.TryDequeue(out var item))
-                {
-                    Dispatch(item);
-                }
-            }
-            finally
-            {
-                Volatile.Write(ref _delivering, 0);
-            }
-        }
-    }
+    private void Deliver() => _outbox.Drain();
 
     private void Dispatch(object item)
     {
