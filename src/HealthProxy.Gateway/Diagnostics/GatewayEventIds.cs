@@ -26,4 +26,11 @@ internal static class GatewayEventIds
     public const int ShutdownDrained = 1601;
     public const int ShutdownDrainCutShort = 1602;
     public const int UnobservedTaskException = 1700;
+    public const int ConfigFileRefused = 1800;
+    public const int ConfigFileLoaded = 1801;
+    public const int SettingApplied = 1802;
+    public const int SettingInvalid = 1803;
+    public const int SettingNeedsRestart = 1804;
+    public const int ConfigReloadFailed = 1805;
+    public const int SettingsApplyFailed = 1806;
 }

@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.FileProviders;
+
+namespace HealthProxy.Gateway.Configuration;
+
+/// <summary>
+/// Puts the gateway's JSON configuration files under <see cref="WatchedJsonFileProvider"/>: the host's own
+/// (<c>appsettings.json</c> and the like, which reload on change) and the file named by <see cref="ConfigFileKey"/>.
+/// </summary>
+internal static class ConfigFiles
+{
+    /// <summary>
+    /// A JSON file read after <c>appsettings.json</c> (and before environment variables and the command line),
+    /// watched through its directory: the way to mount a Kubernetes ConfigMap as a directory and see its updates.
+    /// </summary>
+    public const string ConfigFileKey = "HealthProxy:ConfigFile";
+
+    public static ConfigFileStatus Watch(WebApplicationBuilder builder)
+    {
+        var status = new ConfigFileStatus();
+        var sources = builder.Configuration.Sources;
+        var lastJson = -1;
+        for (var i = 0; i < sources.Count; i++)
+        {
+            if (sources[i] is not JsonConfigurationSource json || json.Path is null)
+            {
+                continue;
+            }
+
+            lastJson = i;
+            if (json.ReloadOnChange)
+            {
+                var root = (json.FileProvider as PhysicalFileProvider)?.Root ?? builder.Environment.ContentRootPath;
+                sources[i] = new WatchedJsonFileSource(Path.Combine(root, json.Path), json.Optional, status);
+            }
+        }
+
+        if (builder.Configuration[ConfigFileKey] is { Length: > 0 } file)
+        {
+            var path = Path.IsPathRooted(file) ? file : Path.Combine(builder.Environment.ContentRootPath, file);
+            sources.Insert(lastJson + 1, new WatchedJsonFileSource(path, optional: false, status));
+        }
+
+        return status;
+    }
+}
