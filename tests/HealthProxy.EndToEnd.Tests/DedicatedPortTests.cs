@@ -30,10 +30,10 @@ public sealed class DedicatedPortTests : IDisposable
         using var h2c = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
 
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-        Assert.Equal(ServingStatus.Serving, (await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest())).Status);
+        Assert.Equal(ServingStatus.Serving, (await new Grpc.Health.V1.Health.HealthClient(channel).CheckAsync(new HealthCheckRequest())).Status);
         foreach (var path in OtherPaths)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            using var request = new HttpRequestMessage(HttpMethod.Get, path) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
             request.Headers.Authorization = new("Bearer", "t0ken");
             using var response = await h2c.SendAsync(request);
             Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path} on the gRPC port answered {(int)response.StatusCode}");

@@ -97,7 +97,7 @@ internal sealed class WatchedJsonFileProvider : ConfigurationProvider, IDisposab
         var message = exception.Message;
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal) is var path and >= 0 ? path
             : message.IndexOf(" LineNumber:", StringComparison.Ordinal) is var line and >= 0 ? line : message.Length;
-        return $"not valid JSON at line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}: {message[..cut].Trim()}";
+        return $"not valid JSON at line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}: {message[..cut].Trim().TrimEnd('.')}";
     }
 
     private void OnEvent(object sender, FileSystemEventArgs e) => _debounce.Change(_source.ReloadDelay, Timeout.InfiniteTimeSpan);
