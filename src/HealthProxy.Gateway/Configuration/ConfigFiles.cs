@@ -12,8 +12,9 @@ namespace HealthProxy.Gateway.Configuration;
 internal static class ConfigFiles
 {
     /// <summary>
-    /// A JSON file read after <c>appsettings.json</c> (and before environment variables and the command line),
-    /// watched through its directory: the way to mount a Kubernetes ConfigMap as a directory and see its updates.
+    /// A JSON file used instead of the content root's <c>appsettings.json</c> (<c>appsettings.{Environment}.json</c>,
+    /// environment variables and the command line still override it), watched through its directory: the way to
+    /// mount a Kubernetes ConfigMap as a directory and see its updates.
     /// </summary>
     public const string ConfigFileKey = "HealthProxy:ConfigFile";
 
@@ -22,6 +23,7 @@ internal static class ConfigFiles
         var status = new ConfigFileStatus();
         var sources = builder.Configuration.Sources;
         var lastJson = -1;
+        var appsettings = -1;
         for (var i = 0; i < sources.Count; i++)
         {
             if (sources[i] is not JsonConfigurationSource json || json.Path is null)
@@ -30,6 +32,11 @@ internal static class ConfigFiles
             }
 
             lastJson = i;
+            if (string.Equals(json.Path, "appsettings.json", StringComparison.OrdinalIgnoreCase))
+            {
+                appsettings = i;
+            }
+
             if (json.ReloadOnChange)
             {
                 var root = (json.FileProvider as PhysicalFileProvider)?.Root ?? builder.Environment.ContentRootPath;
@@ -40,7 +47,15 @@ internal static class ConfigFiles
         if (builder.Configuration[ConfigFileKey] is { Length: > 0 } file)
         {
             var path = Path.IsPathRooted(file) ? file : Path.Combine(builder.Environment.ContentRootPath, file);
-            sources.Insert(lastJson + 1, new WatchedJsonFileSource(path, optional: false, status));
+            var named = new WatchedJsonFileSource(path, optional: false, status);
+            if (appsettings >= 0)
+            {
+                sources[appsettings] = named;
+            }
+            else
+            {
+                sources.Insert(lastJson + 1, named);
+            }
         }
 
         return status;
