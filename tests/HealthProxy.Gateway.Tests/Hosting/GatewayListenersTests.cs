@@ -62,6 +62,32 @@ public sealed class GatewayListenersTests : IDisposable
     }
 
     [Fact]
+    public async Task HttpsPortsSetting_WithGrpcPort_ServesTlsWithTheConfiguredDefaultCertificate()
+    {
+        var (main, grpc) = (FreePort(), FreePort());
+        var pfx = Path.Combine(_contentRoot, "gateway.pfx");
+        using (var key = System.Security.Cryptography.RSA.Create(2048))
+        {
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+                "CN=localhost", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            await File.WriteAllBytesAsync(pfx, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pw"));
+        }
+
+        await using var app = await StartAsync([$"--https_ports={main}"], new()
+        {
+            ["HealthProxy:Grpc:Port"] = Port(grpc),
+            ["Kestrel:Certificates:Default:Path"] = pfx,
+            ["Kestrel:Certificates:Default:Password"] = "pw",
+        });
+
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator };
+        using var client = new HttpClient(handler);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"https://127.0.0.1:{main}/health/live")).StatusCode);
+        await AssertGrpcPortAsync(grpc);
+    }
+
+    [Fact]
     public void MainUrls_ResolvedAsTheHostDoes()
     {
         static IReadOnlyList<string> Urls(Dictionary<string, string?> settings) =>

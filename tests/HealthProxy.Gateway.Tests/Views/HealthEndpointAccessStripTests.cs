@@ -42,6 +42,22 @@ public sealed class HealthEndpointAccessStripTests
     }
 
     [Fact]
+    public void StripDetailedToken_OtherCredential_AllocatesNothing()
+    {
+        var access = Access(Token);
+        IHeaderDictionary headers = new HeaderDictionary { ["Authorization"] = new StringValues(["Bearer some-other-token", "Basic eDp5, Bearer x"]) };
+        access.StripDetailedToken(headers);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            access.StripDetailedToken(headers);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Apply_RotatedToken_OldRefusedNewAccepted()
     {
         var access = Access("old");
