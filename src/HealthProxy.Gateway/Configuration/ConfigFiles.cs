@@ -22,6 +22,7 @@ internal static class ConfigFiles
     {
         var status = new ConfigFileStatus();
         var sources = builder.Configuration.Sources;
+        var before = Snapshot(builder.Configuration);
         var lastJson = -1;
         var appsettings = -1;
         for (var i = 0; i < sources.Count; i++)
@@ -58,6 +59,54 @@ internal static class ConfigFiles
             }
         }
 
+        Restore(builder.Configuration, before);
         return status;
+    }
+
+    // Changing a source rebuilds every provider from its source, which drops the values set through the
+    // configuration's indexer (UseUrls, UseSetting): they exist only in the built providers. So each provider
+    // that is still there gets back the values it held beyond what its source gives.
+    private static List<(IConfigurationSource Source, Dictionary<string, string?> Values)> Snapshot(ConfigurationManager configuration) =>
+        [.. configuration.Sources.Zip(((IConfigurationRoot)configuration).Providers, (source, provider) => (source, Values(provider)))];
+
+    private static void Restore(ConfigurationManager configuration, List<(IConfigurationSource Source, Dictionary<string, string?> Values)> before)
+    {
+        foreach (var (source, provider) in configuration.Sources.Zip(((IConfigurationRoot)configuration).Providers))
+        {
+            if (before.FirstOrDefault(b => ReferenceEquals(b.Source, source)).Values is not { } old)
+            {
+                continue;
+            }
+
+            var now = Values(provider);
+            foreach (var (key, value) in old)
+            {
+                if (!now.TryGetValue(key, out var current) || current != value)
+                {
+                    provider.Set(key, value);
+                }
+            }
+        }
+    }
+
+    private static Dictionary<string, string?> Values(IConfigurationProvider provider)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        Collect(provider, null, values);
+        return values;
+    }
+
+    private static void Collect(IConfigurationProvider provider, string? parent, Dictionary<string, string?> values)
+    {
+        foreach (var key in provider.GetChildKeys([], parent).Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            var path = parent is null ? key : ConfigurationPath.Combine(parent, key);
+            if (provider.TryGet(path, out var value))
+            {
+                values[path] = value;
+            }
+
+            Collect(provider, path, values);
+        }
     }
 }

@@ -35,21 +35,7 @@ internal sealed class WatchedJsonFileProvider : ConfigurationProvider, IDisposab
         _source = source;
         _debounce = TimeProvider.System.CreateTimer(_ => Check(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _poll = TimeProvider.System.CreateTimer(_ => Check(), null, source.PollInterval, source.PollInterval);
-        var directory = System.IO.Path.GetDirectoryName(source.Path);
-        if (directory is not null && Directory.Exists(directory))
-        {
-            _watcher = new FileSystemWatcher(directory)
-            {
-                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime,
-                IncludeSubdirectories = false,
-            };
-            _watcher.Created += OnEvent;
-            _watcher.Changed += OnEvent;
-            _watcher.Deleted += OnEvent;
-            _watcher.Renamed += OnEvent;
-            _watcher.Error += (_, _) => _debounce.Change(source.ReloadDelay, Timeout.InfiniteTimeSpan);
-            _watcher.EnableRaisingEvents = true;
-        }
+        _watcher = Watch(System.IO.Path.GetDirectoryName(source.Path));
     }
 
     /// <summary>The first load: a problem here stops the gateway, naming the file (and line and byte for bad JSON).</summary>
@@ -100,6 +86,37 @@ internal sealed class WatchedJsonFileProvider : ConfigurationProvider, IDisposab
         return $"not valid JSON at line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}: {message[..cut].Trim().TrimEnd('.')}";
     }
 
+    // File events only make a change seen sooner: where they cannot be had (no such directory yet, the system's
+    // watch limit reached), the poll still sees it.
+    private FileSystemWatcher? Watch(string? directory)
+    {
+        if (directory is null || !Directory.Exists(directory))
+        {
+            return null;
+        }
+
+        var watcher = new FileSystemWatcher(directory)
+        {
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime,
+            IncludeSubdirectories = false,
+        };
+        watcher.Created += OnEvent;
+        watcher.Changed += OnEvent;
+        watcher.Deleted += OnEvent;
+        watcher.Renamed += OnEvent;
+        watcher.Error += (_, _) => _debounce.Change(_source.ReloadDelay, Timeout.InfiniteTimeSpan);
+        try
+        {
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            watcher.Dispose();
+            return null;
+        }
+    }
+
     private void OnEvent(object sender, FileSystemEventArgs e) => _debounce.Change(_source.ReloadDelay, Timeout.InfiniteTimeSpan);
 
     private void Check()
@@ -113,6 +130,13 @@ internal sealed class WatchedJsonFileProvider : ConfigurationProvider, IDisposab
             }
 
             var bytes = Read(out var missing);
+            if (bytes is null && !missing)
+            {
+                // Unreadable for now: read it afresh next time, even if it then holds what was seen before.
+                _seen = null;
+                return;
+            }
+
             if (missing)
             {
                 if (_seen is not null || Data.Count > 0)

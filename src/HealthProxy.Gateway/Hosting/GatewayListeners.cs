@@ -1,3 +1,4 @@
+using HealthProxy.Gateway.Configuration;
 using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.Views;
 using Microsoft.AspNetCore.Builder;
@@ -45,8 +46,18 @@ internal sealed class GatewayListeners
         builder.Services.AddSingleton(listeners);
         builder.Services.AddSingleton(listeners.Grpc);
         var configuration = builder.Configuration;
-        var grpcPort = configuration.GetSection(GrpcHealthOptions.SectionName).GetValue<int?>(nameof(GrpcHealthOptions.Port));
-        var metricsPort = configuration.GetSection(MetricsOptions.SectionName).GetValue<int?>(nameof(MetricsOptions.Port));
+        int? grpcPort, metricsPort;
+        try
+        {
+            grpcPort = configuration.GetSection(GrpcHealthOptions.SectionName).GetValue<int?>(nameof(GrpcHealthOptions.Port));
+            metricsPort = configuration.GetSection(MetricsOptions.SectionName).GetValue<int?>(nameof(MetricsOptions.Port));
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder's message names the key.
+            throw new GatewayConfigurationException(ex.Message);
+        }
+
         if (grpcPort is null && metricsPort is not (> 0 and <= 65535))
         {
             return;

@@ -1,5 +1,6 @@
 using HealthProxy.Gateway.Configuration;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 
 namespace HealthProxy.Gateway.Tests.Configuration;
 
@@ -24,6 +25,22 @@ public sealed class ConfigFilesTests : IDisposable
 
         Assert.Equal("c", builder.Configuration["ReverseProxy:Routes:mounted:ClusterId"]);
         Assert.Null(builder.Configuration["ReverseProxy:Routes:baked:ClusterId"]);
+        Assert.Contains(builder.Configuration.Sources, s => s is WatchedJsonFileSource);
+    }
+
+    [Fact]
+    public void Watch_ValuesSetThroughTheIndexer_Survive()
+    {
+        File.WriteAllText(Path.Combine(_root, "appsettings.json"), """{"Keep":"root"}""");
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = _root, EnvironmentName = "Testing" });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Configuration["Set:InCode"] = "yes";
+
+        ConfigFiles.Watch(builder);
+
+        Assert.Equal("http://127.0.0.1:0", builder.Configuration["urls"]);
+        Assert.Equal("yes", builder.Configuration["Set:InCode"]);
+        Assert.Equal("root", builder.Configuration["Keep"]);
         Assert.Contains(builder.Configuration.Sources, s => s is WatchedJsonFileSource);
     }
 
