@@ -113,13 +113,22 @@ internal sealed class GatewayListeners
     {
         var address = BindingAddress.Parse(url);
         var https = string.Equals(address.Scheme, Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase);
-        Listen(kestrel, address.Host, address.Port, options =>
+        void Configure(ListenOptions options)
         {
             if (https)
             {
                 options.UseHttps();
             }
-        });
+        }
+
+        if (address.IsUnixPipe)
+        {
+            kestrel.ListenUnixSocket(address.UnixPipePath, Configure);
+        }
+        else
+        {
+            Listen(kestrel, address.Host, address.Port, Configure);
+        }
     }
 
     private static void Listen(KestrelServerOptions kestrel, string host, int port, Action<ListenOptions> configure)

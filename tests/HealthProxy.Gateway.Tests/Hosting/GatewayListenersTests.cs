@@ -88,6 +88,28 @@ public sealed class GatewayListenersTests : IDisposable
     }
 
     [Fact]
+    public async Task UnixSocketUrl_WithMetricsPort_BothServe()
+    {
+        var socket = Path.Combine(_contentRoot, "gateway.sock");
+        var metrics = FreePort();
+        await using var app = await StartAsync([$"--urls=http://unix:{socket}"], new() { ["HealthProxy:Metrics:Port"] = Port(metrics) });
+
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancel) =>
+            {
+                var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                await client.ConnectAsync(new UnixDomainSocketEndPoint(socket), cancel);
+                return new NetworkStream(client, ownsSocket: true);
+            },
+        };
+        using var overSocket = new HttpClient(handler);
+        Assert.Equal(HttpStatusCode.OK, (await overSocket.GetAsync("http://localhost/health/live")).StatusCode);
+        using var client = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"http://127.0.0.1:{metrics}/metrics")).StatusCode);
+    }
+
+    [Fact]
     public void MainUrls_ResolvedAsTheHostDoes()
     {
         static IReadOnlyList<string> Urls(Dictionary<string, string?> settings) =>
