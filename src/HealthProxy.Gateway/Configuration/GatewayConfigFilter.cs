@@ -1,4 +1,5 @@
 using HealthProxy.Gateway.Routing;
+using Microsoft.Extensions.Configuration;
 using Yarp.ReverseProxy.Configuration;
 
 namespace HealthProxy.Gateway.Configuration;
@@ -11,7 +12,7 @@ namespace HealthProxy.Gateway.Configuration;
 /// A filter runs on every load. At startup a problem stops the gateway; on a reload YARP logs it and
 /// keeps serving the last good configuration, so a bad edit loses nothing.
 /// </remarks>
-internal sealed class GatewayConfigFilter : IProxyConfigFilter
+internal sealed class GatewayConfigFilter(IConfiguration configuration) : IProxyConfigFilter
 {
     private const string Root = "ReverseProxy";
 
@@ -43,7 +44,8 @@ internal sealed class GatewayConfigFilter : IProxyConfigFilter
     {
         var problems = new List<string>();
         var prefix = $"{Root}:Routes:{route.RouteId}";
-        if (route.ClusterId is { } clusterId && cluster is null)
+        // A cluster that is configured but was refused (its own problems already reported) is not also "not configured".
+        if (route.ClusterId is { } clusterId && cluster is null && !configuration.GetSection($"{Root}:Clusters:{clusterId}").Exists())
         {
             problems.Add($"{prefix}:ClusterId names cluster '{clusterId}', which is not configured under {Root}:Clusters.");
         }

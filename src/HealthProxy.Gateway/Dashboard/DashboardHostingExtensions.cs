@@ -1,3 +1,4 @@
+using HealthProxy.Gateway.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,13 +22,15 @@ internal static class DashboardHostingExtensions
         _ = app.Services.GetRequiredService<DashboardEventLog>();
         _ = app.Services.GetRequiredService<DashboardAssets>();
 
+        // Every dashboard endpoint is behind the health endpoints' allowlist (GatewayEndpoint metadata).
         const string path = DashboardEndpoints.Path;
-        app.MapGet(path, DashboardEndpoints.PageAsync);
-        app.MapGet(path + "/state", DashboardEndpoints.StateAsync);
-        app.MapGet(path + "/events", DashboardEndpoints.EventsAsync);
-        app.MapGet(path + "/" + DashboardAssets.Script, (HttpContext context, Views.HealthEndpointAccess access, DashboardAssets assets, TimeProvider timeProvider) =>
+        var dashboard = app.MapGroup(path).WithMetadata(GatewayEndpoint.Health);
+        dashboard.MapGet(string.Empty, DashboardEndpoints.PageAsync);
+        dashboard.MapGet("/state", DashboardEndpoints.StateAsync);
+        dashboard.MapGet("/events", DashboardEndpoints.EventsAsync);
+        dashboard.MapGet("/" + DashboardAssets.Script, (HttpContext context, Views.HealthEndpointAccess access, DashboardAssets assets, TimeProvider timeProvider) =>
             DashboardEndpoints.AssetAsync(context, DashboardAssets.Script, access, assets, timeProvider));
-        app.MapGet(path + "/" + DashboardAssets.Style, (HttpContext context, Views.HealthEndpointAccess access, DashboardAssets assets, TimeProvider timeProvider) =>
+        dashboard.MapGet("/" + DashboardAssets.Style, (HttpContext context, Views.HealthEndpointAccess access, DashboardAssets assets, TimeProvider timeProvider) =>
             DashboardEndpoints.AssetAsync(context, DashboardAssets.Style, access, assets, timeProvider));
         return app;
     }

@@ -24,6 +24,8 @@ internal static class DashboardSession
     /// <summary>How long a session lasts after the token was presented.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(12);
 
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     public static string Create(HealthEndpointAccess access, DateTimeOffset expires)
     {
         var expiry = expires.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
@@ -37,10 +39,12 @@ internal static class DashboardSession
             return false;
         }
 
+        // An expiry past what DateTimeOffset can hold is as malformed as one that does not parse.
         var dot = value.IndexOf('.', StringComparison.Ordinal);
         if (dot <= 0
             || !long.TryParse(value.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var expiry)
-            || expiry <= now.ToUnixTimeSeconds())
+            || expiry <= now.ToUnixTimeSeconds()
+            || expiry > MaxUnixSeconds)
         {
             return false;
         }

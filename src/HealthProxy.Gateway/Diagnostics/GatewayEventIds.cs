@@ -31,4 +31,11 @@ internal static class GatewayEventIds
     public const int DiscoveryReleased = 1410;
     public const int DiscoveryReaderFaulted = 1411;
     public const int DiscoveryReleaseFaulted = 1412;
+    public const int ConfigFileRefused = 1800;
+    public const int ConfigFileLoaded = 1801;
+    public const int SettingApplied = 1802;
+    public const int SettingInvalid = 1803;
+    public const int SettingNeedsRestart = 1804;
+    public const int ConfigReloadFailed = 1805;
+    public const int SettingsApplyFailed = 1806;
 }

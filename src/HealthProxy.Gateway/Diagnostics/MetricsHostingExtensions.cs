@@ -1,6 +1,5 @@
+using HealthProxy.Gateway.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -32,8 +31,7 @@ internal static class MetricsHostingExtensions
     };
 
     /// <summary>
-    /// Registers the instruments and the exporter, and when <c>HealthProxy:Metrics:Port</c> is set, adds that
-    /// port to the addresses the host listens on (after <c>urls</c>, or <c>http_ports</c>, or the default).
+    /// Registers the instruments and the exporter; the metrics port itself is bound by <see cref="GatewayListeners"/>.
     /// </summary>
     public static WebApplicationBuilder AddGatewayMetrics(this WebApplicationBuilder builder)
     {
@@ -58,14 +56,6 @@ internal static class MetricsHostingExtensions
             });
         });
 
-        var section = builder.Configuration.GetSection(MetricsOptions.SectionName);
-        if (section.GetValue<int?>(nameof(MetricsOptions.Port)) is { } port and > 0 and <= 65535)
-        {
-            // Adding a Kestrel endpoint in code would silently drop the configured URLs; adding to them keeps both.
-            var host = section[nameof(MetricsOptions.Host)] is { Length: > 0 } configured ? configured : "*";
-            builder.WebHost.UseUrls([.. ConfiguredUrls(builder.WebHost), $"http://{host}:{port}"]);
-        }
-
         return builder;
     }
 
@@ -86,44 +76,8 @@ internal static class MetricsHostingExtensions
             return app;
         }
 
-        if (options.Port is not { } port)
-        {
-            app.UseOpenTelemetryPrometheusScrapingEndpoint(options.Path);
-            return app;
-        }
-
-        // The management port serves the scrape path and nothing else: no proxying, no health endpoints.
-        var path = new PathString(options.Path);
-        app.UseOpenTelemetryPrometheusScrapingEndpoint(
-            meterProvider: null,
-            predicate: context => context.Connection.LocalPort == port && context.Request.Path == path,
-            path: null,
-            configureBranchedPipeline: null,
-            optionsName: null);
-        app.UseWhen(
-            context => context.Connection.LocalPort == port,
-            management => management.Run(context =>
-            {
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
-            }));
+        // An endpoint, so the port it may be served on is decided with the gateway's other endpoints (see GatewayListeners).
+        app.MapPrometheusScrapingEndpoint(options.Path).WithMetadata(GatewayEndpoint.Metrics);
         return app;
-    }
-
-    private static List<string> ConfiguredUrls(ConfigureWebHostBuilder webHost)
-    {
-        var urls = webHost.GetSetting(WebHostDefaults.ServerUrlsKey);
-        if (!string.IsNullOrWhiteSpace(urls))
-        {
-            return [.. urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
-        }
-
-        var ports = webHost.GetSetting(WebHostDefaults.HttpPortsKey);
-        if (!string.IsNullOrWhiteSpace(ports))
-        {
-            return [.. ports.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => $"http://*:{p}")];
-        }
-
-        return ["http://localhost:5000"];
     }
 }

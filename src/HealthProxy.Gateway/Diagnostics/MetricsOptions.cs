@@ -14,7 +14,8 @@ public sealed class MetricsOptions
 
     /// <summary>
     /// A separate management port. Default none: the scrape path is served on the main port. When set, the
-    /// gateway also listens on it, serves the scrape path only there, and answers 404 to anything else on it.
+    /// gateway also listens on it (beside the main addresses, however the host names them), serves the scrape
+    /// path only there, and answers 404 to anything else on it. Needs a restart.
     /// </summary>
     public int? Port { get; set; }
 

@@ -1,3 +1,4 @@
+using HealthProxy.Gateway.Hosting;
 using HealthProxy.Health;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -19,24 +20,29 @@ internal static class GatewayHealthEndpoints
         var readiness = endpoints.ServiceProvider.GetRequiredService<GatewayReadiness>();
         var view = endpoints.ServiceProvider.GetRequiredService<GatewayHealthView>();
 
+        // Behind the allowlist, as every gateway endpoint (GatewayEndpoint metadata).
+        var group = endpoints.MapGroup(string.Empty).WithMetadata(GatewayEndpoint.Health);
+
         // 503 until the config is loaded and the first probes are in, so no pod takes traffic blind.
-        endpoints.MapGet(Startup, () => readiness.Started
+        group.MapGet(Startup, () => readiness.Started
             ? Status(StatusCodes.Status200OK, "ready")
             : Status(StatusCodes.Status503ServiceUnavailable, HealthStateNames.Starting));
 
-        endpoints.MapGet(Ready, () => readiness.Stopping
+        group.MapGet(Ready, () => readiness.Stopping
             ? Status(StatusCodes.Status503ServiceUnavailable, HealthStateNames.Draining)
             : !readiness.Started
                 ? Status(StatusCodes.Status503ServiceUnavailable, HealthStateNames.Starting)
-                : readiness.Degraded
-                    ? Status(StatusCodes.Status200OK, HealthStateNames.Degraded)
-                    : Status(StatusCodes.Status200OK, "ready"));
+                : readiness.ConfigStale
+                    ? Results.Text("{\"status\":\"" + HealthStateNames.Degraded + "\",\"config\":\"stale\"}", "application/json", statusCode: StatusCodes.Status200OK)
+                    : readiness.Degraded
+                        ? Status(StatusCodes.Status200OK, HealthStateNames.Degraded)
+                        : Status(StatusCodes.Status200OK, "ready"));
 
         // Liveness never looks at anything but the process answering.
-        endpoints.MapGet(Live, () => Status(StatusCodes.Status200OK, "alive"));
+        group.MapGet(Live, () => Status(StatusCodes.Status200OK, "alive"));
 
         // Public and minimal: the overall status word, nothing about what is behind it.
-        endpoints.MapGet(Public, () =>
+        group.MapGet(Public, () =>
         {
             if (readiness.Stopping)
             {

@@ -37,6 +37,10 @@ public static class HealthProxyHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
 
+        // First, so every later read of the configuration sees the watched files.
+        services.AddSingleton(ConfigFiles.Watch(builder));
+        services.AddSingleton<LiveSettings>();
+        GatewayListeners.AddTo(builder);
         RequestActivityDefault.AddTo(services);
         services.AddOptions<ProbeOptions>().BindConfiguration(ProbeOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ProbeOptions>, ProbeOptionsValidator>();
@@ -106,6 +110,7 @@ public static class HealthProxyHostingExtensions
     public static WebApplication MapHealthProxy(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.Services.GetRequiredService<ConfigFileStatus>().AttachLogger(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConfigFiles)));
         try
         {
             // YARP's own parse errors do not name the key, so its typed values are checked before anything loads it.
@@ -142,6 +147,7 @@ public static class HealthProxyHostingExtensions
         }
 
         app.Services.GetRequiredService<GatewayReadiness>().MarkConfigLoaded();
+        app.Services.GetRequiredService<LiveSettings>().Start();
         return app;
     }
 

@@ -7,9 +7,10 @@ public sealed class GrpcHealthOptions
     public const string SectionName = "HealthProxy:Grpc";
 
     /// <summary>
-    /// A port for <c>grpc.health.v1.Health</c> over cleartext HTTP/2 (h2c, prior knowledge). Default:
-    /// none, no gRPC listener (gRPC health is then reachable only where the main endpoints speak HTTP/2
-    /// over TLS). 0 picks a free port. Setting it makes Kestrel bind the main URLs explicitly beside it.
+    /// A port for <c>grpc.health.v1.Health</c> over cleartext HTTP/2 (h2c, prior knowledge), serving that service
+    /// and nothing else (every other request on it is a 404). Default: none, no gRPC listener (gRPC health is then
+    /// reachable only where the main endpoints speak HTTP/2 over TLS). 0 picks a free port. The main addresses stay
+    /// where the host names them (<c>urls</c>, <c>http_ports</c>/<c>https_ports</c>, or <c>Kestrel:Endpoints</c>). Needs a restart.
     /// </summary>
     public int? Port { get; set; }
 

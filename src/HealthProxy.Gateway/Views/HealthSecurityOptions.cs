@@ -1,6 +1,10 @@
 namespace HealthProxy.Gateway.Views;
 
-/// <summary>Who may read the gateway's health endpoints (<c>HealthProxy:Security</c>). All optional.</summary>
+/// <summary>
+/// Who may read the gateway's health endpoints (<c>HealthProxy:Security</c>). All optional.
+/// <see cref="DetailedToken"/> and <see cref="AllowedNetworks"/> apply live when the configuration file changes
+/// (an invalid edit is logged by key and the running values stay); <see cref="TrustedProxies"/> needs a restart.
+/// </summary>
 public sealed class HealthSecurityOptions
 {
     /// <summary>The configuration section.</summary>
@@ -11,7 +15,8 @@ public sealed class HealthSecurityOptions
 
     /// <summary>
     /// The bearer token <c>/health/detailed</c> requires (<c>Authorization: Bearer &lt;token&gt;</c>).
-    /// Default: none, and then <c>/health/detailed</c> answers 404 (disabled). Never logged.
+    /// Default: none, and then <c>/health/detailed</c> answers 404 (disabled). Never logged, and never forwarded to a
+    /// backend however a request spells its <c>Authorization</c> headers.
     /// </summary>
     public string? DetailedToken { get; set; }
 

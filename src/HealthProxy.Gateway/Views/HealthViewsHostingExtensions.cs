@@ -1,12 +1,10 @@
 using HealthProxy.Gateway.Endpoints;
+using HealthProxy.Gateway.Hosting;
 using HealthProxy.Gateway.Routing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -15,17 +13,6 @@ namespace HealthProxy.Gateway.Views;
 /// <summary>Wires the aggregated views, <c>/health/detailed</c>, the endpoint locks and gRPC health.</summary>
 internal static class HealthViewsHostingExtensions
 {
-    private const string GrpcHealthPathPrefix = "/grpc.health.v1.Health";
-
-    private static readonly HashSet<string> HealthPaths = new(StringComparer.OrdinalIgnoreCase)
-    {
-        GatewayHealthEndpoints.Public,
-        GatewayHealthEndpoints.Startup,
-        GatewayHealthEndpoints.Ready,
-        GatewayHealthEndpoints.Live,
-        DetailedHealthEndpoint.Path,
-    };
-
     public static WebApplicationBuilder AddHealthProxyViews(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -37,29 +24,6 @@ internal static class HealthViewsHostingExtensions
 
         // Unknown services must fall through to YARP, which may be proxying gRPC to a backend.
         services.AddGrpc(options => options.IgnoreUnknownServices = true);
-
-        var listener = new GrpcHealthListener();
-        services.AddSingleton(listener);
-        var grpc = builder.Configuration.GetSection(GrpcHealthOptions.SectionName).Get<GrpcHealthOptions>();
-        if (grpc?.Port is { } port)
-        {
-            builder.WebHost.ConfigureKestrel((context, kestrel) =>
-            {
-                // Any explicit listener makes Kestrel ignore the URLs, so bind them here too (unless
-                // Kestrel:Endpoints, which Kestrel still honours, says where to listen).
-                if (!context.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any())
-                {
-                    ListenOnUrls(kestrel, context.Configuration["urls"] ?? "http://localhost:5000");
-                }
-
-                Listen(kestrel, grpc.Host, port, options =>
-                {
-                    options.Protocols = HttpProtocols.Http2;
-                    listener.Options = options;
-                });
-            });
-        }
-
         return builder;
     }
 
@@ -67,6 +31,7 @@ internal static class HealthViewsHostingExtensions
     {
         var security = app.Services.GetRequiredService<IOptions<HealthSecurityOptions>>().Value;
         var access = app.Services.GetRequiredService<HealthEndpointAccess>();
+        var listeners = app.Services.GetRequiredService<GatewayListeners>();
         _ = app.Services.GetRequiredService<HealthViews>();
 
         // With no known proxy at all the middleware would believe every peer, so it runs only when some are configured;
@@ -83,80 +48,78 @@ internal static class HealthViewsHostingExtensions
             forwarded.KnownIPNetworks.Add(network);
         }
 
-        app.UseWhen(IsHealthRequest, health =>
+        // One gate after routing (WebApplication routes first), decided by the matched endpoint's metadata: the
+        // gateway's own endpoints go through the allowlist; a proxied request pays one metadata lookup, plus the
+        // token strip when it carries an Authorization header. Routing ignores a trailing slash, so the lock does too.
+        app.Use(next =>
         {
+            var locked = ((IApplicationBuilder)app).New();
             if (!trusted.IsEmpty)
             {
-                health.UseForwardedHeaders(forwarded);
+                locked.UseForwardedHeaders(forwarded);
             }
 
-            health.Use(async (context, next) =>
+            locked.Use(async (context, inner) =>
             {
                 // gRPC callers are refused by the service itself, with a gRPC status.
-                if (!context.Request.Path.StartsWithSegments(GrpcHealthPathPrefix) && !access.IsAllowed(context))
+                if (context.GetEndpoint()?.Metadata.GetMetadata<GatewayEndpoint>()?.Kind != GatewayEndpointKind.GrpcHealth && !access.IsAllowed(context))
                 {
                     await DetailedHealthEndpoint.WriteStatusAsync(context.Response, StatusCodes.Status403Forbidden, "forbidden").ConfigureAwait(false);
                     return;
                 }
 
-                await next(context).ConfigureAwait(false);
+                await inner(context).ConfigureAwait(false);
             });
+            locked.Run(next);
+            var lockedPipeline = locked.Build();
+
+            return context =>
+            {
+                var gateway = context.GetEndpoint()?.Metadata.GetMetadata<GatewayEndpoint>();
+                if (listeners.AnyDedicatedPort && !ServesOnThisPort(context, gateway, listeners))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                if (gateway is null)
+                {
+                    // The detailed token is the gateway's own credential: a request that carries it anywhere else (a
+                    // typo, or a path trick that falls through to a proxied route) must not hand it to a backend.
+                    if (context.Request.Headers.Authorization.Count > 0)
+                    {
+                        access.StripDetailedToken(context.Request.Headers);
+                    }
+
+                    return next(context);
+                }
+
+                return gateway.Kind == GatewayEndpointKind.Metrics ? next(context) : lockedPipeline(context);
+            };
         });
 
-        // The detailed token is the gateway's own credential: a request that carries it to any other path (a
-        // typo, or a path trick that falls through to a proxied route) must not hand it to a backend.
-        app.UseWhen(context => access.DetailedEnabled && IsProxied(context) && access.HasDetailedToken(context.Request), strip =>
-            strip.Use((context, next) =>
-            {
-                context.Request.Headers.Authorization = default;
-                return next(context);
-            }));
-
         app.MapGet(DetailedHealthEndpoint.Path, (HttpContext context, HealthEndpointAccess access, HealthViews views, RoutingTable table, TimeProvider timeProvider) =>
-            DetailedHealthEndpoint.HandleAsync(context, access, views, table, timeProvider));
-        app.MapGrpcService<GatewayGrpcHealthService>();
+            DetailedHealthEndpoint.HandleAsync(context, access, views, table, timeProvider))
+            .WithMetadata(GatewayEndpoint.Health);
+        app.MapGrpcService<GatewayGrpcHealthService>().WithMetadata(GatewayEndpoint.GrpcHealth);
         return app;
     }
 
-    // Routing has run (WebApplication puts it first): a YARP route's endpoint carries its RouteModel.
-    private static bool IsProxied(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<Yarp.ReverseProxy.Model.RouteModel>() is not null;
-
-    // Routing ignores a trailing slash ("/health/ready/" reaches /health/ready), so the lock must too.
-    private static bool IsHealthRequest(HttpContext context) =>
-        HealthPaths.Contains((context.Request.Path.Value ?? string.Empty).TrimEnd('/'))
-        || context.Request.Path.StartsWithSegments(GrpcHealthPathPrefix)
-        || context.Request.Path.StartsWithSegments(Dashboard.DashboardEndpoints.Path, StringComparison.OrdinalIgnoreCase);
-
-    private static void ListenOnUrls(KestrelServerOptions kestrel, string urls)
+    // The gRPC port serves gRPC health only, the metrics port the scrape path only, and the scrape path is not
+    // served on the main port when it has a port of its own.
+    private static bool ServesOnThisPort(HttpContext context, GatewayEndpoint? gateway, GatewayListeners listeners)
     {
-        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var port = context.Connection.LocalPort;
+        if (port == listeners.GrpcPort)
         {
-            var address = BindingAddress.Parse(url);
-            var https = string.Equals(address.Scheme, Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase);
-            Listen(kestrel, address.Host, address.Port, options =>
-            {
-                if (https)
-                {
-                    options.UseHttps();
-                }
-            });
+            return gateway?.Kind == GatewayEndpointKind.GrpcHealth;
         }
-    }
 
-    private static void Listen(KestrelServerOptions kestrel, string host, int port, Action<ListenOptions> configure)
-    {
-        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        if (port == listeners.MetricsPort)
         {
-            kestrel.ListenLocalhost(port, configure);
+            return gateway?.Kind == GatewayEndpointKind.Metrics;
         }
-        else if (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var ip))
-        {
-            kestrel.Listen(ip, port, configure);
-        }
-        else
-        {
-            // "*", "+" or a host name: every interface, as Kestrel does for URLs.
-            kestrel.ListenAnyIP(port, configure);
-        }
+
+        return gateway?.Kind != GatewayEndpointKind.Metrics || listeners.MetricsPort is null;
     }
 }

@@ -102,6 +102,26 @@ public sealed class DashboardTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("999999999999999999.AAAA")] // an expiry past DateTimeOffset.MaxValue
+    [InlineData("253402300800.AAAA")] // one second past it
+    [InlineData("9223372036854775807.AAAA")]
+    [InlineData("99999999999999999999999.AAAA")] // past long
+    [InlineData("1.")]
+    [InlineData("..")]
+    [InlineData("%00%ff.%ff")]
+    public async Task Dashboard_CraftedCookie_UnauthorizedNeverAServerError(string value)
+    {
+        await using var gateway = await StartAsync();
+
+        using var client = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = gateway.Client.BaseAddress };
+        foreach (var path in new[] { "/dashboard", "/dashboard/state", "/dashboard/events" })
+        {
+            using var response = await GetWithCookieAsync(client, path, DashboardSession.CookieName + "=" + value);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+    }
+
     [Fact]
     public async Task Events_InstanceTurnsUnhealthy_StreamPushesTheNewStateWithinASecond()
     {

@@ -43,6 +43,26 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
+    public void ConfigMap_MountedAsADirectoryWithoutSubPath_AndNamedByHealthProxyConfigFile()
+    {
+        var documents = LoadAll();
+        var deployment = Single(documents, "Deployment");
+        var container = Container(deployment);
+        var env = ((YamlSequenceNode)Path(container, "env")).Cast<YamlMappingNode>().ToDictionary(e => Scalar(e, "name"), e => Scalar(e, "value"));
+        var volume = ((YamlSequenceNode)Path(deployment, "spec", "template", "spec", "volumes")).Cast<YamlMappingNode>()
+            .Single(v => v.Children.ContainsKey(new YamlScalarNode("configMap")));
+        var mount = ((YamlSequenceNode)Path(container, "volumeMounts")).Cast<YamlMappingNode>().Single(m => Scalar(m, "name") == Scalar(volume, "name"));
+
+        // A subPath mount is never refreshed by the kubelet; a directory mount is, by swapping its ..data link.
+        Assert.False(mount.Children.ContainsKey(new YamlScalarNode("subPath")), "the ConfigMap is mounted with subPath, so its updates never reach the pod");
+        Assert.Equal(Scalar(Path(Single(documents, "ConfigMap"), "metadata"), "name"), Scalar(Path(volume, "configMap"), "name"));
+        var file = env["HealthProxy__ConfigFile"];
+        Assert.Equal(Scalar(mount, "mountPath").TrimEnd('/') + "/appsettings.json", file);
+        Assert.Contains("appsettings.json", ((YamlMappingNode)Path(Single(documents, "ConfigMap"), "data")).Children.Keys.Select(k => ((YamlScalarNode)k).Value));
+        Assert.False(Scalar(mount, "mountPath").StartsWith("/app", StringComparison.Ordinal), "a directory mounted over /app would hide the gateway itself");
+    }
+
+    [Fact]
     public async Task Probes_OnRunningGateway_AnswerOnTheirPortsAndPaths()
     {
         var container = Container(Single(LoadAll(), "Deployment"));

@@ -1,0 +1,9 @@
+namespace HealthProxy.Gateway.Hosting;
+
+/// <summary>What a <see cref="GatewayEndpoint"/> serves.</summary>
+internal enum GatewayEndpointKind
+{
+    Health,
+    GrpcHealth,
+    Metrics,
+}
