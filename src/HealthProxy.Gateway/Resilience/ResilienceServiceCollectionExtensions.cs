@@ -11,8 +11,8 @@ namespace HealthProxy.Gateway.Resilience;
 internal static class ResilienceServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the breakers (<see cref="OutlierDetector"/>, a YARP cluster change listener, registered after the
-    /// state store), their options, the per-cluster config filter and the retry response transform.
+    /// Adds passive health (<see cref="OutlierDetector"/>, a YARP cluster change listener, registered after the
+    /// state store), their options, the per-cluster and per-route config filters, the route settings table and the retry response transform.
     /// </summary>
     public static IServiceCollection AddHealthProxyResilience(this IServiceCollection services)
     {
@@ -24,6 +24,8 @@ internal static class ResilienceServiceCollectionExtensions
         services.AddSingleton<OutlierDetector>();
         services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<OutlierDetector>());
         services.AddSingleton<IProxyConfigFilter, OutlierConfigFilter>();
+        services.AddSingleton<IProxyConfigFilter, RouteResilienceConfigFilter>();
+        services.AddSingleton<RouteResilienceTable>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, RetryResponseTransformProvider>());
         return services;
     }
