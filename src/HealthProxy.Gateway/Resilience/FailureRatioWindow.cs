@@ -1,82 +1,87 @@
-using Polly;
-using Polly.CircuitBreaker;
-
 namespace HealthProxy.Gateway.Resilience;
 
 /// <summary>
-/// One destination's failure-ratio detector: a Polly v8 circuit breaker over a sliding window of
-/// <see cref="OutlierDetectionOptions.SamplingDuration"/>, told the outcome of every attempt the destination served.
-/// Its opening is the trip; the ejection that follows (length, cap, end) is <see cref="PassiveHealth"/>'s.
+/// One destination's failure-ratio detector: the share of failures among its outcomes over the last
+/// <see cref="OutlierDetectionOptions.SamplingDuration"/>, judged once the window holds
+/// <see cref="OutlierDetectionOptions.MinimumThroughput"/> outcomes (Envoy's <c>failure_percentage</c>, Polly's
+/// advanced circuit breaker).
 /// </summary>
 /// <remarks>
-/// Polly's breaker is used as its documentation describes: each outcome is the result of an execution through the
-/// pipeline, with the documented <see cref="CircuitBreakerStrategyOptions{TResult}.FailureRatio"/>,
-/// <see cref="CircuitBreakerStrategyOptions{TResult}.MinimumThroughput"/> and
-/// <see cref="CircuitBreakerStrategyOptions{TResult}.SamplingDuration"/>; nothing reads its state to decide. The
-/// proxied call itself runs outside the pipeline and its outcome is executed through it afterwards, so the
-/// execution completes synchronously and allocates nothing (holding it open across the call would cost an async
-/// frame per request). Nobody gates requests on this breaker: routing follows the state store, so once it opens
-/// the window is spent, and the owner replaces it with a fresh, closed one when the ejection ends or is refused.
+/// <para>
+/// The window is ten buckets of a tenth of the sampling duration each, on the injected clock. Counting is
+/// lock-free and allocates nothing: a bucket whose time has passed is claimed with a compare-exchange on its
+/// epoch and zeroed; a count racing that reset may be lost, which moves the ratio by one outcome for one bucket.
+/// A success is one increment; only a failure sums the window to judge it.
+/// </para>
+/// <para>
+/// Why not Polly's circuit breaker, which judges exactly this: it is an execution wrapper whose controller takes
+/// its lock before and after every execution, so every request to a destination would pass one lock shared by
+/// all the cores serving it, where the request path takes none; and it would gate requests on its own open and
+/// half-open states, while routing here follows the state store alone. Feeding it outcomes without gating would
+/// use it against its documentation. The ratio is a few lines of counting, owned here.
+/// </para>
 /// </remarks>
 internal sealed class FailureRatioWindow
 {
-    private readonly ResiliencePipeline<AttemptOutcome> _pipeline;
+    private const int BucketCount = 10;
 
-    private FailureRatioWindow(PassiveHealth owner, OutlierDetectionOptions options, TimeProvider timeProvider)
+    private readonly TimeProvider _timeProvider;
+    private readonly double _ratio;
+    private readonly int _minimumThroughput;
+    private readonly long _bucketTicks;
+    private readonly long[] _epochs = new long[BucketCount];
+    private readonly long[] _successes = new long[BucketCount];
+    private readonly long[] _failures = new long[BucketCount];
+
+    private FailureRatioWindow(OutlierDetectionOptions options, TimeProvider timeProvider)
     {
-        _pipeline = new ResiliencePipelineBuilder<AttemptOutcome> { TimeProvider = timeProvider }
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptOutcome>
+        _timeProvider = timeProvider;
+        _ratio = options.FailureRatio;
+        _minimumThroughput = options.MinimumThroughput;
+        _bucketTicks = Math.Max(1, (long)(options.SamplingDuration.TotalSeconds * timeProvider.TimestampFrequency / BucketCount));
+        Array.Fill(_epochs, long.MinValue);
+    }
+
+    /// <summary>A window under <paramref name="options"/>, or null when they turn the detector off.</summary>
+    public static FailureRatioWindow? For(OutlierDetectionOptions options, TimeProvider timeProvider) =>
+        options.Enabled && options.FailureRatio > 0 ? new FailureRatioWindow(options, timeProvider) : null;
+
+    /// <summary>Counts one outcome; true when it is a failure that brings the window to the ratio.</summary>
+    public bool Record(AttemptOutcome outcome)
+    {
+        var epoch = _timeProvider.GetTimestamp() / _bucketTicks;
+        var current = Claim(epoch);
+        if (outcome != AttemptOutcome.Failure)
+        {
+            Interlocked.Increment(ref _successes[current]);
+            return false;
+        }
+
+        Interlocked.Increment(ref _failures[current]);
+        long failures = 0, total = 0;
+        for (var i = 0; i < BucketCount; i++)
+        {
+            if (Volatile.Read(ref _epochs[i]) > epoch - BucketCount)
             {
-                FailureRatio = options.FailureRatio,
-                MinimumThroughput = options.MinimumThroughput,
-                SamplingDuration = options.SamplingDuration,
+                var failed = Volatile.Read(ref _failures[i]);
+                failures += failed;
+                total += failed + Volatile.Read(ref _successes[i]);
+            }
+        }
 
-                // Longer than any ejection: this window is replaced before the breaker would half-open.
-                BreakDuration = TimeSpan.FromDays(1),
-                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Result == AttemptOutcome.Failure),
-                OnOpened = _ =>
-                {
-                    owner.Tripped(this);
-                    return default;
-                },
-            })
-            .Build();
+        return total >= _minimumThroughput && failures >= _ratio * total;
     }
 
-    /// <summary>A window for <paramref name="owner"/>, or null when <paramref name="options"/> turn the detector off.</summary>
-    public static FailureRatioWindow? For(PassiveHealth owner, OutlierDetectionOptions options, TimeProvider timeProvider) =>
-        options.Enabled && options.FailureRatio > 0 ? new FailureRatioWindow(owner, options, timeProvider) : null;
-
-    /// <summary>
-    /// Executes <paramref name="outcome"/> through the breaker. Completes synchronously unless this outcome opens
-    /// it: then it completes once the owner has handled the trip.
-    /// </summary>
-    public ValueTask RecordAsync(AttemptOutcome outcome)
+    private int Claim(long epoch)
     {
-        var context = ResilienceContextPool.Shared.Get();
-        var pending = _pipeline.ExecuteOutcomeAsync(
-            static (_, outcome) => new ValueTask<Outcome<AttemptOutcome>>(Outcome.FromResult(outcome)),
-            context,
-            outcome);
-        if (pending.IsCompletedSuccessfully)
+        var index = (int)(epoch % BucketCount);
+        var seen = Volatile.Read(ref _epochs[index]);
+        if (seen != epoch && Interlocked.CompareExchange(ref _epochs[index], epoch, seen) == seen)
         {
-            _ = pending.Result;
-            ResilienceContextPool.Shared.Return(context);
-            return default;
+            Interlocked.Exchange(ref _successes[index], 0);
+            Interlocked.Exchange(ref _failures[index], 0);
         }
 
-        return AwaitAsync(pending, context);
-    }
-
-    private static async ValueTask AwaitAsync(ValueTask<Outcome<AttemptOutcome>> pending, ResilienceContext context)
-    {
-        try
-        {
-            _ = await pending.ConfigureAwait(false);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
+        return index;
     }
 }

@@ -16,9 +16,10 @@ namespace HealthProxy.Gateway.Resilience;
 /// forbids leaves the destination serving, counting again from nothing.
 /// </para>
 /// <para>
-/// Failures in a row are counted here plainly: Polly's breaker judges a ratio over a window, and a run of n
-/// failures is not a ratio (after 20,000 successes in the window, five failures are a ratio of 1/4,000), so
-/// feeding it one would take invented parameters. The failure ratio is Polly's own (<see cref="FailureRatioWindow"/>).
+/// Both detectors are owned here plainly rather than by Polly's circuit breaker: a run of n failures is not a
+/// ratio (after 20,000 successes in the window, five failures are a ratio of 1/4,000), so Polly could only judge
+/// it with invented parameters; and the ratio, which Polly does judge, would put Polly's per-execution lock on
+/// every request (see <see cref="FailureRatioWindow"/>).
 /// </para>
 /// <para>
 /// Threading: the request path reads the state and counts without a lock; every transition takes this object's
@@ -45,7 +46,7 @@ internal sealed class PassiveHealth
     {
         _cluster = cluster;
         DestinationId = destinationId;
-        _window = FailureRatioWindow.For(this, cluster.Settings.Options, cluster.Detector.TimeProvider);
+        _window = FailureRatioWindow.For(cluster.Settings.Options, cluster.Detector.TimeProvider);
     }
 
     public string DestinationId { get; }
@@ -54,15 +55,15 @@ internal sealed class PassiveHealth
     public bool IsEjected => _state == Ejected;
 
     /// <summary>
-    /// Counts the outcome of one attempt at this destination. Completes synchronously, with no lock and no
-    /// allocation, unless the outcome trips a detector.
+    /// Counts the outcome of one attempt at this destination: with no lock and no allocation, unless the outcome
+    /// trips a detector or ends a trial.
     /// </summary>
-    public ValueTask RecordAsync(AttemptOutcome outcome)
+    public void Record(AttemptOutcome outcome)
     {
         var state = _state;
         if (outcome == AttemptOutcome.ClientCaused)
         {
-            return default;
+            return;
         }
 
         if (state != Closed)
@@ -73,13 +74,13 @@ internal sealed class PassiveHealth
             }
 
             // Ejected: a request that reached it anyway (no other instance to go to) is no evidence either way.
-            return default;
+            return;
         }
 
         var options = _cluster.Settings.Options;
         if (!options.Enabled)
         {
-            return default;
+            return;
         }
 
         if (outcome == AttemptOutcome.Success)
@@ -92,18 +93,11 @@ internal sealed class PassiveHealth
         else if (options.ConsecutiveFailures > 0 && Interlocked.Increment(ref _consecutive) >= options.ConsecutiveFailures)
         {
             Eject(string.Create(CultureInfo.InvariantCulture, $"{options.ConsecutiveFailures} failures in a row"));
-            return default;
+            return;
         }
 
-        return _window is { } window ? window.RecordAsync(outcome) : default;
-    }
-
-    /// <summary>The failure-ratio window <paramref name="window"/> opened.</summary>
-    public void Tripped(FailureRatioWindow window)
-    {
-        if (ReferenceEquals(_window, window))
+        if (_window is { } window && window.Record(outcome))
         {
-            var options = _cluster.Settings.Options;
             Eject(string.Create(CultureInfo.InvariantCulture, $"at least {options.FailureRatio:P0} of its requests failed over {options.SamplingDuration}"));
         }
     }
@@ -243,6 +237,6 @@ internal sealed class PassiveHealth
     private void ResetCounters_NeedsLock()
     {
         Volatile.Write(ref _consecutive, 0);
-        _window = FailureRatioWindow.For(this, _cluster.Settings.Options, _cluster.Detector.TimeProvider);
+        _window = FailureRatioWindow.For(_cluster.Settings.Options, _cluster.Detector.TimeProvider);
     }
 }

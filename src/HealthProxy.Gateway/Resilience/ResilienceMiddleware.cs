@@ -70,7 +70,7 @@ internal sealed partial class ResilienceMiddleware(
             var error = context.Features.Get<IForwarderErrorFeature>();
             if (health is not null)
             {
-                await health.RecordAsync(RetryRules.Judge(error, context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, settings.FailureStatusCodes)).ConfigureAwait(false);
+                health.Record(RetryRules.Judge(error, context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, settings.FailureStatusCodes));
             }
 
             failure = RetryRules.Classify(error, withheld: context.Features.Get<RetryMarker>() == RetryMarker.Suppressed);
@@ -119,7 +119,7 @@ internal sealed partial class ResilienceMiddleware(
         {
             var outcome = RetryRules.Judge(
                 context.Features.Get<IForwarderErrorFeature>(), context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, cluster.Settings.FailureStatusCodes);
-            await health.RecordAsync(outcome).ConfigureAwait(false);
+            health.Record(outcome);
         }
     }
 

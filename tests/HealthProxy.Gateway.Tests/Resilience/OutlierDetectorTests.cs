@@ -47,12 +47,12 @@ public sealed class OutlierDetectorTests : IDisposable
     }
 
     [Fact]
-    public async Task Failures_ReachTheConsecutiveThreshold_ReportBreakerUnhealthyToTheStore()
+    public void Failures_ReachTheConsecutiveThreshold_ReportBreakerUnhealthyToTheStore()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 2);
+        Record("a", AttemptOutcome.Failure, 2);
         Assert.Null(_store.Get("svc", "a")!.State);
 
-        await RecordAsync("a", AttemptOutcome.Failure, 1);
+        Record("a", AttemptOutcome.Failure, 1);
 
         var health = _store.Get("svc", "a")!;
         Assert.Equal(HealthState.Unhealthy, health.State);
@@ -61,60 +61,60 @@ public sealed class OutlierDetectorTests : IDisposable
     }
 
     [Fact]
-    public async Task Failures_ASuccessBetween_DoNotEject()
+    public void Failures_ASuccessBetween_DoNotEject()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 2);
-        await RecordAsync("a", AttemptOutcome.Success, 1);
-        await RecordAsync("a", AttemptOutcome.Failure, 2);
+        Record("a", AttemptOutcome.Failure, 2);
+        Record("a", AttemptOutcome.Success, 1);
+        Record("a", AttemptOutcome.Failure, 2);
 
         Assert.Null(_store.Get("svc", "a")!.State);
     }
 
     [Fact]
-    public async Task Failures_InARowAfterThousandsOfSuccessesInTheWindow_EjectAtTheThreshold()
+    public void Failures_InARowAfterThousandsOfSuccessesInTheWindow_EjectAtTheThreshold()
     {
         // A busy destination: against the whole window three failures are a ratio of 3/20,000; the run still ejects.
-        await RecordAsync("a", AttemptOutcome.Success, 20_000);
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        Record("a", AttemptOutcome.Success, 20_000);
+        Record("a", AttemptOutcome.Failure, 3);
 
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
     }
 
     [Fact]
-    public async Task Failures_InARowSlowerThanTheSamplingWindow_EjectAtTheThreshold()
+    public void Failures_InARowSlowerThanTheSamplingWindow_EjectAtTheThreshold()
     {
         for (var i = 0; i < 2; i++)
         {
-            await RecordAsync("a", AttemptOutcome.Failure, 1);
+            Record("a", AttemptOutcome.Failure, 1);
             _time.Advance(TimeSpan.FromMinutes(1));
         }
 
         Assert.Null(_store.Get("svc", "a")!.State);
-        await RecordAsync("a", AttemptOutcome.Failure, 1);
+        Record("a", AttemptOutcome.Failure, 1);
 
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
     }
 
     [Fact]
-    public async Task ClientCausedOutcomes_BetweenFailures_NeitherCountNorBreakTheRun()
+    public void ClientCausedOutcomes_BetweenFailures_NeitherCountNorBreakTheRun()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 2);
-        await RecordAsync("a", AttemptOutcome.ClientCaused, 50);
+        Record("a", AttemptOutcome.Failure, 2);
+        Record("a", AttemptOutcome.ClientCaused, 50);
         Assert.Null(_store.Get("svc", "a")!.State);
 
-        await RecordAsync("a", AttemptOutcome.Failure, 1);
+        Record("a", AttemptOutcome.Failure, 1);
 
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
     }
 
     [Fact]
-    public async Task EveryOtherRequestFails_SteadyTraffic_EjectedByTheFailureRatioWithinTheWindow()
+    public void EveryOtherRequestFails_SteadyTraffic_EjectedByTheFailureRatioWithinTheWindow()
     {
         // Never two failures in a row, so the consecutive detector never trips; half of them fail.
         var ejectedAfter = -1;
         for (var i = 0; i < 100 && ejectedAfter < 0; i++)
         {
-            await RecordAsync("a", i % 2 == 0 ? AttemptOutcome.Failure : AttemptOutcome.Success, 1);
+            Record("a", i % 2 == 0 ? AttemptOutcome.Failure : AttemptOutcome.Success, 1);
             _time.Advance(TimeSpan.FromMilliseconds(50));
             if (_store.Get("svc", "a")!.State == HealthState.Unhealthy)
             {
@@ -127,11 +127,11 @@ public sealed class OutlierDetectorTests : IDisposable
     }
 
     [Fact]
-    public async Task OneInFourFails_BelowTheFailureRatio_NotEjected()
+    public void OneInFourFails_BelowTheFailureRatio_NotEjected()
     {
         for (var i = 0; i < 400; i++)
         {
-            await RecordAsync("a", i % 4 == 0 ? AttemptOutcome.Failure : AttemptOutcome.Success, 1);
+            Record("a", i % 4 == 0 ? AttemptOutcome.Failure : AttemptOutcome.Success, 1);
             _time.Advance(TimeSpan.FromMilliseconds(50));
         }
 
@@ -139,12 +139,12 @@ public sealed class OutlierDetectorTests : IDisposable
     }
 
     [Fact]
-    public async Task FailureRatioOff_EveryOtherRequestFails_NotEjected()
+    public void FailureRatioOff_EveryOtherRequestFails_NotEjected()
     {
         using var tests = new OutlierDetectorTests(new OutlierDetectionOptions { ConsecutiveFailures = 3, FailureRatio = 0, MaxEjectionPercent = 50 });
         for (var i = 0; i < 400; i++)
         {
-            await tests.RecordAsync("a", i % 2 == 0 ? AttemptOutcome.Failure : AttemptOutcome.Success, 1);
+            tests.Record("a", i % 2 == 0 ? AttemptOutcome.Failure : AttemptOutcome.Success, 1);
             tests._time.Advance(TimeSpan.FromMilliseconds(50));
         }
 
@@ -152,43 +152,43 @@ public sealed class OutlierDetectorTests : IDisposable
     }
 
     [Fact]
-    public async Task ConsecutiveOff_FailuresInARow_EjectedByTheRatioOnceTheWindowHoldsEnough()
+    public void ConsecutiveOff_FailuresInARow_EjectedByTheRatioOnceTheWindowHoldsEnough()
     {
         using var tests = new OutlierDetectorTests(new OutlierDetectionOptions { ConsecutiveFailures = 0, FailureRatio = 0.5, MinimumThroughput = 10, MaxEjectionPercent = 50 });
 
-        await tests.RecordAsync("a", AttemptOutcome.Failure, 9);
+        tests.Record("a", AttemptOutcome.Failure, 9);
         Assert.Null(tests._store.Get("svc", "a")!.State);
-        await tests.RecordAsync("a", AttemptOutcome.Failure, 1);
+        tests.Record("a", AttemptOutcome.Failure, 1);
 
         Assert.Equal(HealthState.Unhealthy, tests._store.Get("svc", "a")!.State);
     }
 
     [Fact]
-    public async Task EjectionElapses_OpinionWithdrawn_TrialSuccessReturnsIt()
+    public void EjectionElapses_OpinionWithdrawn_TrialSuccessReturnsIt()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        Record("a", AttemptOutcome.Failure, 3);
 
         _time.Advance(TimeSpan.FromSeconds(30));
         Assert.Null(_store.Get("svc", "a")!.State);
         Assert.False(Health("a").IsEjected);
 
-        await RecordAsync("a", AttemptOutcome.Success, 1);
-        await RecordAsync("a", AttemptOutcome.Failure, 2);
+        Record("a", AttemptOutcome.Success, 1);
+        Record("a", AttemptOutcome.Failure, 2);
         Assert.Null(_store.Get("svc", "a")!.State);
 
         // Back in service with a fresh count and the first-ejection length again.
-        await RecordAsync("a", AttemptOutcome.Failure, 1);
+        Record("a", AttemptOutcome.Failure, 1);
         _time.Advance(TimeSpan.FromSeconds(30));
         Assert.Null(_store.Get("svc", "a")!.State);
     }
 
     [Fact]
-    public async Task TrialFails_EjectedAgainForLonger_UpToTheCap()
+    public void TrialFails_EjectedAgainForLonger_UpToTheCap()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        Record("a", AttemptOutcome.Failure, 3);
         _time.Advance(TimeSpan.FromSeconds(30));
 
-        await RecordAsync("a", AttemptOutcome.Failure, 1);
+        Record("a", AttemptOutcome.Failure, 1);
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
 
         // The second ejection lasts 60 s, not 30.
@@ -198,7 +198,7 @@ public sealed class OutlierDetectorTests : IDisposable
         Assert.Null(_store.Get("svc", "a")!.State);
 
         // The third would last 90 s; the cap is 75.
-        await RecordAsync("a", AttemptOutcome.Failure, 1);
+        Record("a", AttemptOutcome.Failure, 1);
         _time.Advance(TimeSpan.FromSeconds(74));
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
         _time.Advance(TimeSpan.FromSeconds(1));
@@ -206,10 +206,10 @@ public sealed class OutlierDetectorTests : IDisposable
     }
 
     [Fact]
-    public async Task SecondDestinationTrips_MaxEjectionPercentReached_StaysInServiceAndCountsAgain()
+    public void SecondDestinationTrips_MaxEjectionPercentReached_StaysInServiceAndCountsAgain()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
-        await RecordAsync("b", AttemptOutcome.Failure, 3);
+        Record("a", AttemptOutcome.Failure, 3);
+        Record("b", AttemptOutcome.Failure, 3);
 
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
         Assert.Null(_store.Get("svc", "b")!.State);
@@ -217,15 +217,15 @@ public sealed class OutlierDetectorTests : IDisposable
 
         // Once a's ejection ends, b's next run ejects it.
         _time.Advance(TimeSpan.FromSeconds(30));
-        await RecordAsync("a", AttemptOutcome.Success, 1);
-        await RecordAsync("b", AttemptOutcome.Failure, 3);
+        Record("a", AttemptOutcome.Success, 1);
+        Record("b", AttemptOutcome.Failure, 3);
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "b")!.State);
     }
 
     [Fact]
-    public async Task ProbeSawItDownThenBack_EjectionEndsBeforeTheBreak()
+    public void ProbeSawItDownThenBack_EjectionEndsBeforeTheBreak()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        Record("a", AttemptOutcome.Failure, 3);
         _store.Report("svc", "a", HealthSource.Probe, HealthState.Unhealthy);
 
         _store.Report("svc", "a", HealthSource.Probe, HealthState.Healthy);
@@ -235,14 +235,14 @@ public sealed class OutlierDetectorTests : IDisposable
 
         // The timer no longer runs: a's next failures start a fresh run.
         _time.Advance(TimeSpan.FromSeconds(30));
-        await RecordAsync("a", AttemptOutcome.Failure, 2);
+        Record("a", AttemptOutcome.Failure, 2);
         Assert.Equal(HealthState.Healthy, _store.Get("svc", "a")!.State);
     }
 
     [Fact]
-    public async Task ProbeNeverSawItDown_EjectionHoldsForTheBreak()
+    public void ProbeNeverSawItDown_EjectionHoldsForTheBreak()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        Record("a", AttemptOutcome.Failure, 3);
 
         // A shallow health check that keeps passing beside failing requests is no evidence of a recovery.
         _store.Report("svc", "a", HealthSource.Probe, HealthState.Healthy);
@@ -253,7 +253,7 @@ public sealed class OutlierDetectorTests : IDisposable
     }
 
     [Fact]
-    public async Task DestinationIdsChurnedThroughConfig_ObjectsHeldMatchWhatExistsAndRemovedTimersAreDisposed()
+    public void DestinationIdsChurnedThroughConfig_ObjectsHeldMatchWhatExistsAndRemovedTimersAreDisposed()
     {
         using var tests = new OutlierDetectorTests(new OutlierDetectionOptions { ConsecutiveFailures = 2, MaxEjectionPercent = 100 });
         tests.RemoveDestinations("a", "b", "c");
@@ -267,7 +267,7 @@ public sealed class OutlierDetectorTests : IDisposable
             // Some of each generation are ejected when they go, with their timers running.
             foreach (var id in ids.Take(10))
             {
-                await tests.RecordAsync(id, AttemptOutcome.Failure, 2);
+                tests.Record(id, AttemptOutcome.Failure, 2);
             }
 
             Assert.Equal(100, tests._detector.PassiveHealthCount);
@@ -288,9 +288,9 @@ public sealed class OutlierDetectorTests : IDisposable
     }
 
     [Fact]
-    public async Task ClusterRemoved_EjectedDestination_ObjectsReleasedAndTimerDisposed()
+    public void ClusterRemoved_EjectedDestination_ObjectsReleasedAndTimerDisposed()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        Record("a", AttemptOutcome.Failure, 3);
         Assert.Equal(1, _time.TimersAlive);
 
         _store.OnClusterRemoved(_cluster);
@@ -302,10 +302,10 @@ public sealed class OutlierDetectorTests : IDisposable
     }
 
     [Fact]
-    public async Task ClusterSettingsChange_EjectionKept_CountingRestartsUnderTheNewSettings()
+    public void ClusterSettingsChange_EjectionKept_CountingRestartsUnderTheNewSettings()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
-        await RecordAsync("b", AttemptOutcome.Failure, 2);
+        Record("a", AttemptOutcome.Failure, 3);
+        Record("b", AttemptOutcome.Failure, 2);
         var changed = new ClusterState("svc", new ClusterModel(
             new ClusterConfig { ClusterId = "svc", Metadata = new Dictionary<string, string> { ["HealthProxy.OutlierDetection.ConsecutiveFailures"] = "4", ["HealthProxy.OutlierDetection.MaxEjectionPercent"] = "100" } },
             _invoker));
@@ -316,9 +316,9 @@ public sealed class OutlierDetectorTests : IDisposable
 
         _detector.OnClusterChanged(changed);
         Assert.True(Health("a").IsEjected);
-        await RecordAsync("b", AttemptOutcome.Failure, 3);
+        Record("b", AttemptOutcome.Failure, 3);
         Assert.Null(_store.Get("svc", "b")!.State);
-        await RecordAsync("b", AttemptOutcome.Failure, 1);
+        Record("b", AttemptOutcome.Failure, 1);
 
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "b")!.State);
     }
@@ -337,12 +337,12 @@ public sealed class OutlierDetectorTests : IDisposable
         return health;
     }
 
-    private async Task RecordAsync(string destinationId, AttemptOutcome outcome, int count)
+    private void Record(string destinationId, AttemptOutcome outcome, int count)
     {
         var health = Health(destinationId);
         for (var i = 0; i < count; i++)
         {
-            await health.RecordAsync(outcome);
+            health.Record(outcome);
         }
     }
 
