@@ -68,6 +68,11 @@ internal sealed partial class ResilienceMiddleware(
         {
             await next(context).ConfigureAwait(false);
             var error = context.Features.Get<IForwarderErrorFeature>();
+            if (error is not null)
+            {
+                LogError(context, clusterId, first.DestinationId, error);
+            }
+
             if (health is not null)
             {
                 health.Record(RetryRules.Judge(error, context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, settings.FailureStatusCodes));
@@ -115,12 +120,62 @@ internal sealed partial class ResilienceMiddleware(
         context.Features.Set(RetryMarker.Final);
         feature.AvailableDestinations = other;
         await next(context).ConfigureAwait(false);
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        if (error is not null)
+        {
+            LogError(context, cluster.ClusterId, other.DestinationId, error);
+        }
+
         if (route.PassiveHealth && cluster.TryGet(other.DestinationId, out var health))
         {
-            var outcome = RetryRules.Judge(
-                context.Features.Get<IForwarderErrorFeature>(), context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, cluster.Settings.FailureStatusCodes);
-            health.Record(outcome);
+            health.Record(RetryRules.Judge(error, context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, cluster.Settings.FailureStatusCodes));
         }
+    }
+
+    /// <summary>
+    /// One line per failed attempt, in place of YARP's forwarder log (a Warning with the whole stack trace, filtered
+    /// out by <see cref="ResilienceServiceCollectionExtensions"/>): a fault of the destination at Warning, with the
+    /// innermost error's message; one the client caused at Debug. A client that broke its own request is gone, so
+    /// its connection is aborted rather than drained.
+    /// </summary>
+    private void LogError(HttpContext context, string clusterId, string destinationId, IForwarderErrorFeature error)
+    {
+        if (RetryRules.IsDestinationFault(error.Error) && !context.RequestAborted.IsCancellationRequested)
+        {
+            if (logger.IsEnabled(LogLevel.Warning))
+            {
+                var reason = Innermost(error.Exception);
+                LogForwardingFailed(clusterId, destinationId, error.Error, reason);
+            }
+
+            return;
+        }
+
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            var reason = Innermost(error.Exception);
+            LogClientAbandoned(clusterId, destinationId, error.Error, reason);
+        }
+
+        if (error.Error is ForwarderError.RequestBodyClient or ForwarderError.RequestBodyCanceled or ForwarderError.RequestCanceled)
+        {
+            context.Abort();
+        }
+    }
+
+    private static string Innermost(Exception? exception)
+    {
+        if (exception is null)
+        {
+            return "no exception";
+        }
+
+        while (exception.InnerException is { } inner)
+        {
+            exception = inner;
+        }
+
+        return exception.Message;
     }
 
     /// <summary>Another destination for a retry: eligible for the kind (or any, when none is), not ejected, not the one tried.</summary>
@@ -152,6 +207,14 @@ internal sealed partial class ResilienceMiddleware(
 
         return null;
     }
+
+    [LoggerMessage(EventId = GatewayEventIds.ForwardingFailed, Level = LogLevel.Warning,
+        Message = "Forwarding to {ClusterId}/{DestinationId} failed: {Error}: {Reason}")]
+    private partial void LogForwardingFailed(string clusterId, string destinationId, ForwarderError error, string reason);
+
+    [LoggerMessage(EventId = GatewayEventIds.ClientAbandonedRequest, Level = LogLevel.Debug,
+        Message = "The client abandoned its request to {ClusterId}/{DestinationId} ({Error}: {Reason}); it does not count against the instance.")]
+    private partial void LogClientAbandoned(string clusterId, string destinationId, ForwarderError error, string reason);
 
     [LoggerMessage(EventId = GatewayEventIds.RetryBudgetExhausted, Level = LogLevel.Debug,
         Message = "Cluster {ClusterId}'s retry budget is spent; a retryable failure goes back to the client.")]

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Model;
@@ -10,6 +11,9 @@ namespace HealthProxy.Gateway.Resilience;
 /// <summary>Registers outlier ejection and safe retries; the pipeline step is <see cref="ResilienceMiddleware"/>.</summary>
 internal static class ResilienceServiceCollectionExtensions
 {
+    /// <summary>The log category of YARP's forwarder.</summary>
+    public const string YarpForwarderCategory = "Yarp.ReverseProxy.Forwarder.HttpForwarder";
+
     /// <summary>
     /// Adds passive health (<see cref="OutlierDetector"/>, a YARP cluster change listener, registered after the
     /// state store), their options, the per-cluster and per-route config filters, the route settings table and the retry response transform.
@@ -27,6 +31,10 @@ internal static class ResilienceServiceCollectionExtensions
         services.AddSingleton<IProxyConfigFilter, RouteResilienceConfigFilter>();
         services.AddSingleton<RouteResilienceTable>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, RetryResponseTransformProvider>());
+
+        // YARP's forwarder logs every failed attempt at Warning with its whole stack trace, a client's own abort
+        // included; ResilienceMiddleware writes one line per failed attempt instead (events 1320 and 1321).
+        services.Configure<LoggerFilterOptions>(options => options.AddFilter(YarpForwarderCategory, LogLevel.Error));
         return services;
     }
 }
