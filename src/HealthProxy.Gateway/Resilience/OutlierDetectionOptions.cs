@@ -36,8 +36,11 @@ public sealed record OutlierDetectionOptions
     /// <summary>Requests the window must hold before <see cref="FailureRatio"/> is judged. Default 20.</summary>
     public int MinimumThroughput { get; set; } = 20;
 
-    /// <summary>The sliding window <see cref="FailureRatio"/> is judged over. Default 10 s (Envoy's interval).</summary>
-    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// The sliding window <see cref="FailureRatio"/> is judged over. Default 5 s: an instance that starts failing half
+    /// its requests after a healthy stretch reaches the ratio once its healthy outcomes have slid out, within the window.
+    /// </summary>
+    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long the first ejection lasts; the n-th in a row lasts n times this. Default 30 s (Envoy's base_ejection_time).</summary>
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);

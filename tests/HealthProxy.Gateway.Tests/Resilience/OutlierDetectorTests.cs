@@ -127,6 +127,29 @@ public sealed class OutlierDetectorTests : IDisposable
     }
 
     [Fact]
+    public void DefaultSettings_HealthyThenEveryOtherRequestFails_EjectedWithinTheSamplingWindow()
+    {
+        using var tests = new OutlierDetectorTests(new OutlierDetectionOptions());
+        var step = TimeSpan.FromMilliseconds(50);
+        for (var i = 0; i < 200; i++)
+        {
+            tests.Record("a", AttemptOutcome.Success, 1);
+            tests._time.Advance(step);
+        }
+
+        var failing = TimeSpan.Zero;
+        for (var i = 0; i < 400 && tests._store.Get("svc", "a")!.State is null; i++)
+        {
+            tests.Record("a", i % 2 == 0 ? AttemptOutcome.Failure : AttemptOutcome.Success, 1);
+            tests._time.Advance(step);
+            failing += step;
+        }
+
+        Assert.Equal(HealthState.Unhealthy, tests._store.Get("svc", "a")!.State);
+        Assert.InRange(failing, TimeSpan.FromSeconds(1), new OutlierDetectionOptions().SamplingDuration);
+    }
+
+    [Fact]
     public void OneInFourFails_BelowTheFailureRatio_NotEjected()
     {
         for (var i = 0; i < 400; i++)
