@@ -159,7 +159,8 @@ internal sealed class PassiveHealth
     {
         var detector = _cluster.Detector;
         int ejected;
-        TimeSpan length;
+        bool allowed;
+        var length = TimeSpan.Zero;
         lock (_sync)
         {
             if (_state is not (Closed or Trial))
@@ -167,13 +168,8 @@ internal sealed class PassiveHealth
                 return;
             }
 
-            if (!_cluster.TryReserveEjection(out ejected))
-            {
-                _state = Closed;
-                ResetCounters_NeedsLock();
-                length = TimeSpan.Zero;
-            }
-            else
+            allowed = _cluster.TryReserveEjection(out ejected);
+            if (allowed)
             {
                 _state = Ejected;
                 _ejectionsInARow++;
@@ -182,15 +178,21 @@ internal sealed class PassiveHealth
                 _timer.Change(length, Timeout.InfiniteTimeSpan);
                 detector.Eject(_cluster.ClusterId, DestinationId);
             }
+            else
+            {
+                // Overruled by the cap: the destination keeps serving and counts again from nothing.
+                _state = Closed;
+                ResetCounters_NeedsLock();
+            }
         }
 
-        if (length == TimeSpan.Zero)
+        if (allowed)
         {
-            detector.EjectionRefused(_cluster, DestinationId, reason, ejected);
+            detector.Ejected(_cluster.ClusterId, DestinationId, reason, length);
         }
         else
         {
-            detector.Ejected(_cluster.ClusterId, DestinationId, reason, length);
+            detector.EjectionRefused(_cluster, DestinationId, reason, ejected);
         }
     }
 
