@@ -79,8 +79,10 @@ public sealed class RetryTests : IDisposable
 
         var served = await gateway.SendAsync(HttpMethod.Post, "/orders", 10);
 
+        // The refused attempt never started the body, so the retry sends it whole.
         Assert.All(served, s => Assert.Equal("a", s));
         Assert.Equal(10, a.Received("POST"));
+        Assert.All(a.Server.LogEntries, e => Assert.Equal("{}", e.RequestMessage.Body));
     }
 
     [Fact]
