@@ -20,7 +20,7 @@ namespace HealthProxy.Bench;
 /// CPU and bytes per call of each step the gateway adds to a proxied request, with the rest of the
 /// pipeline (YARP's forwarder) replaced by a completed task: RequestMetricsMiddleware (with an OpenTelemetry
 /// meter provider listening, as in the gateway), HealthRoutingMiddleware, and ResilienceMiddleware on a
-/// closed breaker. One thread, N calls per step after a warm-up; what is left of a request's cost beyond
+/// destination that is not ejected. One thread, N calls per step after a warm-up; what is left of a request's cost beyond
 /// these is YARP's and ASP.NET Core's.
 /// </summary>
 internal static class StepCost
@@ -59,13 +59,13 @@ internal static class StepCost
         RequestDelegate done = _ => Task.CompletedTask;
         var requestMetrics = new RequestMetricsMiddleware(done, metrics, TimeProvider.System);
         var routing = new HealthRoutingMiddleware(done, table, metrics, NullLogger<HealthRoutingMiddleware>.Instance);
-        var resilience = new ResilienceMiddleware(done, detector, table, metrics, NullLogger<ResilienceMiddleware>.Instance);
+        var resilience = new ResilienceMiddleware(done, detector, new RouteResilienceTable(), table, metrics, NullLogger<ResilienceMiddleware>.Instance);
         IReadOnlyList<DestinationState> chosen = [destinations[0]];
         var steps = new (string Name, Func<Task> Invoke, Action Reset)[]
         {
             ("RequestMetricsMiddleware (histogram record)", () => requestMetrics.InvokeAsync(context), () => { }),
             ("HealthRoutingMiddleware (classify + lookup)", () => routing.InvokeAsync(context), () => feature.AvailableDestinations = destinations),
-            ("ResilienceMiddleware (closed breaker, report)", () => resilience.InvokeAsync(context), () => feature.AvailableDestinations = chosen),
+            ("ResilienceMiddleware (not ejected, counted)", () => resilience.InvokeAsync(context), () => feature.AvailableDestinations = chosen),
         };
 
         Console.WriteLine($"per-request steps, {iterations:N0} calls each, one thread, next() completed; nproc {Environment.ProcessorCount}, load average {RoutingAllocation.LoadAverage()}");

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Net;
 using HealthProxy.Gateway.State;
 using HealthProxy.Health;
 using HealthProxy.Testing;
@@ -117,11 +119,122 @@ public sealed class OutlierEjectionTests : IDisposable
         Assert.Equal(2, b.Received("GET"));
     }
 
+    [Fact]
+    public async Task EveryOtherRequestFails_SteadyTraffic_EjectedByTheFailureRatioWithinSeconds()
+    {
+        // Never two failures in a row, so only the failure ratio (on by default) can eject it; retries hide it from clients.
+        await using var a = await FaultyBackend.StartAsync("a");
+        await using var b = await FaultyBackend.StartAsync("b");
+        b.FailEveryOther(503);
+        await using var gateway = await GatewayHost.StartAsync(ResilienceSettings.For([], 5, "00:00:30", true, ("a", a.Url), ("b", b.Url)));
+        await gateway.WaitStartedAsync();
+        var store = gateway.App.Services.GetRequiredService<InstanceHealthStore>();
+
+        var started = Stopwatch.GetTimestamp();
+        var served = new List<string>();
+        while (store.Get(GatewaySettings.Cluster, "b")?.State != HealthState.Unhealthy && Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(20))
+        {
+            served.AddRange(await gateway.SendAsync(HttpMethod.Get, "/items", 10));
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var health = store.Get(GatewaySettings.Cluster, "b")!;
+        Assert.Equal(HealthState.Unhealthy, health.State);
+        Assert.Equal(HealthSource.Breaker, health.Source);
+        Assert.True(elapsed < TimeSpan.FromSeconds(10), $"ejected after {elapsed}");
+        Assert.All(served, s => Assert.True(s is "a" or "b", $"a client saw {s}"));
+    }
+
+    [Theory]
+    [InlineData(BrokenBackend.BreakMode.RefuseUpload, 12)]
+    [InlineData(BrokenBackend.BreakMode.RefuseUploadAbruptly, 0)]
+    public async Task UploadsTheInstanceRefusesEarly_ADozen4MbUploads_InstanceNotEjected(BrokenBackend.BreakMode mode, int expected413)
+    {
+        // Closed gracefully, the instance's 413 reaches the client; reset, the gateway cannot read it and answers 502.
+        using var refusing = new BrokenBackend(mode);
+        var settings = ResilienceSettings.For([], 3, "00:00:30", true, ("a", refusing.Url), ("b", refusing.Url));
+        settings["HealthProxy:OutlierDetection:MaxEjectionPercent"] = "100";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await gateway.WaitStartedAsync();
+        var store = gateway.App.Services.GetRequiredService<InstanceHealthStore>();
+
+        var answers = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            using var client = new HttpClient { BaseAddress = gateway.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+            try
+            {
+                using var response = await client.PutAsync("/upload", new ByteArrayContent(new byte[4 * 1024 * 1024]));
+                answers.Add(((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            catch (HttpRequestException ex)
+            {
+                // The gateway may close the client's connection rather than read an upload it cannot use.
+                answers.Add(ex.HttpRequestError.ToString());
+            }
+        }
+
+        Assert.Equal(12, refusing.Received);
+        Assert.Null(store.Get(GatewaySettings.Cluster, "a")!.State);
+        Assert.Null(store.Get(GatewaySettings.Cluster, "b")!.State);
+        Assert.True(answers.Count(s => s == "413") == expected413, "the client's answers: " + string.Join(", ", answers));
+    }
+
+    [Fact]
+    public async Task RouteOptedOutOfPassiveHealth_FailuresThere_NeverEject()
+    {
+        Add("a");
+        var b = Add("b");
+        b.FailWith(500);
+        var settings = ResilienceSettings.For(_backends, consecutiveFailures: 3, retries: false);
+        AddPollRoute(settings, ("HealthProxy.PassiveHealth", "false"));
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await gateway.WaitStartedAsync();
+        var store = gateway.App.Services.GetRequiredService<InstanceHealthStore>();
+
+        await gateway.SendAsync(HttpMethod.Get, "/poll", 20);
+        Assert.Equal(10, b.Received("GET"));
+        Assert.Null(store.Get(GatewaySettings.Cluster, "b")!.State);
+
+        // The same failures on a route that counts them eject it.
+        await gateway.SendAsync(HttpMethod.Get, "/items", 6);
+        Assert.Equal(HealthState.Unhealthy, store.Get(GatewaySettings.Cluster, "b")!.State);
+    }
+
+    [Fact]
+    public async Task RouteWithItsOwnActivityTimeout_SilentLongerThanTheClusters_AnswersWhileOtherRoutesTimeOut()
+    {
+        await using var a = await FaultyBackend.StartAsync("a", normalLatency: TimeSpan.FromSeconds(1.5));
+        var settings = ResilienceSettings.For([], 3, "00:00:30", false, ("a", a.Url));
+        settings[$"ReverseProxy:Clusters:{GatewaySettings.Cluster}:HttpRequest:ActivityTimeout"] = "00:00:00.5";
+        AddPollRoute(settings, ("HealthProxy.ActivityTimeout", "00:00:10"), ("HealthProxy.PassiveHealth", "false"), ("HealthProxy.Retries", "false"));
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await gateway.WaitStartedAsync();
+
+        using var poll = await gateway.Client.GetAsync("/poll");
+        using var items = await gateway.Client.GetAsync("/items");
+
+        Assert.Equal(HttpStatusCode.OK, poll.StatusCode);
+        Assert.Equal("a", await poll.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.GatewayTimeout, items.StatusCode);
+    }
+
     public void Dispose()
     {
         foreach (var backend in _backends)
         {
             backend.Dispose();
+        }
+    }
+
+    private static void AddPollRoute(Dictionary<string, string?> settings, params (string Key, string Value)[] metadata)
+    {
+        settings["ReverseProxy:Routes:poll:ClusterId"] = GatewaySettings.Cluster;
+        settings["ReverseProxy:Routes:poll:Order"] = "-2";
+        settings["ReverseProxy:Routes:poll:Match:Path"] = "/poll";
+        foreach (var (key, value) in metadata)
+        {
+            settings[$"ReverseProxy:Routes:poll:Metadata:{key}"] = value;
         }
     }
 

@@ -79,8 +79,10 @@ public sealed class RetryTests : IDisposable
 
         var served = await gateway.SendAsync(HttpMethod.Post, "/orders", 10);
 
+        // The refused attempt never started the body, so the retry sends it whole.
         Assert.All(served, s => Assert.Equal("a", s));
         Assert.Equal(10, a.Received("POST"));
+        Assert.All(a.Server.LogEntries, e => Assert.Equal("{}", e.RequestMessage.Body));
     }
 
     [Fact]
@@ -98,6 +100,59 @@ public sealed class RetryTests : IDisposable
         var served = await gateway.SendAsync(HttpMethod.Get, "/items", 10);
 
         Assert.Equal(5, served.Count(s => s == "b"));
+    }
+
+    [Fact]
+    public async Task ReadWithABody_Backend503_NotRetriedWithoutItsBody()
+    {
+        // POST /search is declared Read. Its body is streamed to b, so it cannot be sent to a again.
+        var a = Add("a");
+        var b = Add("b");
+        b.FailWith(503, "POST");
+        await using var gateway = await GatewayHost.StartAsync(ResilienceSettings.For(_backends, consecutiveFailures: 100));
+        await gateway.WaitStartedAsync();
+
+        var served = await gateway.SendAsync(HttpMethod.Post, "/search", 10);
+
+        Assert.Equal(5, served.Count(s => s == "a"));
+        Assert.Equal(5, served.Count(s => s == "b"));
+        Assert.Equal(5, b.Received("POST"));
+        Assert.All(a.Server.LogEntries, e => Assert.Equal("{}", e.RequestMessage.Body));
+    }
+
+    [Theory]
+    [InlineData(BrokenBackend.BreakMode.Close)]
+    [InlineData(BrokenBackend.BreakMode.Reset)]
+    public async Task ReadWithABody_ConnectionBroken_NotRetriedWithoutItsBody(BrokenBackend.BreakMode mode)
+    {
+        var a = Add("a");
+        using var broken = new BrokenBackend(mode);
+        await using var gateway = await GatewayHost.StartAsync(ResilienceSettings.For(_backends, consecutiveFailures: 100, others: ("b", broken.Url)));
+        await gateway.WaitStartedAsync();
+
+        var served = await gateway.SendAsync(HttpMethod.Post, "/search", 10);
+
+        Assert.Equal(5, broken.Received);
+        Assert.Equal(5, a.Received("POST"));
+        Assert.All(a.Server.LogEntries, e => Assert.Equal("{}", e.RequestMessage.Body));
+        Assert.Equal(5, served.Count(s => s == "HTTP 502"));
+    }
+
+    [Fact]
+    public async Task RouteOptedOutOfRetries_Backend503_ReachesTheClient()
+    {
+        Add("a");
+        var b = Add("b");
+        b.FailWith(503);
+        var settings = ResilienceSettings.For(_backends, consecutiveFailures: 100);
+        settings["ReverseProxy:Routes:all:Metadata:HealthProxy.Retries"] = "false";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await gateway.WaitStartedAsync();
+
+        var served = await gateway.SendAsync(HttpMethod.Get, "/items", 10);
+
+        Assert.Equal(5, served.Count(s => s == "b"));
+        Assert.Equal(5, b.Received("GET"));
     }
 
     public void Dispose()

@@ -22,6 +22,15 @@ public sealed class BrokenBackend : IDisposable
 
         /// <summary>Send a status line and headers, then a malformed chunk.</summary>
         MalformedChunk,
+
+        /// <summary>
+        /// Refuse the upload early, as a server with a body size limit does (nginx's <c>client_max_body_size</c>):
+        /// answer 413 before reading the body, close its side, and discard what still arrives (a lingering close).
+        /// </summary>
+        RefuseUpload,
+
+        /// <summary>Answer 413 before reading the body and close at once: the unread body makes the close a reset.</summary>
+        RefuseUploadAbruptly,
     }
 
     public BrokenBackend(BreakMode mode)
@@ -83,6 +92,25 @@ public sealed class BrokenBackend : IDisposable
             {
                 case BreakMode.Reset:
                     socket.LingerState = new LingerOption(true, 0);
+                    break;
+                case BreakMode.RefuseUpload or BreakMode.RefuseUploadAbruptly:
+                    await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), SocketFlags.None);
+                    if (_mode == BreakMode.RefuseUpload)
+                    {
+                        socket.Shutdown(SocketShutdown.Send);
+                        using var linger = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                        linger.CancelAfter(TimeSpan.FromSeconds(5));
+                        try
+                        {
+                            while (await socket.ReceiveAsync(buffer, SocketFlags.None, linger.Token) > 0)
+                            {
+                            }
+                        }
+                        catch (Exception ex) when (ex is OperationCanceledException or SocketException)
+                        {
+                        }
+                    }
+
                     break;
                 case BreakMode.MalformedChunk:
                     await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZ-not-hex\r\n"), SocketFlags.None);

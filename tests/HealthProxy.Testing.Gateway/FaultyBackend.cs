@@ -43,6 +43,7 @@ public sealed class FaultyBackend : IAsyncDisposable
     private long _lastReceipt;
     private long _mark;
     private long _firstAfterMark;
+    private long _intermittent;
 
     private FaultyBackend(string name, TimeSpan normalLatency)
     {
@@ -66,6 +67,12 @@ public sealed class FaultyBackend : IAsyncDisposable
 
         /// <summary>Answers proxied requests with an error status; its health endpoint still says what is published.</summary>
         Error,
+
+        /// <summary>Answers every other proxied request with an error status and the rest as normal (never two failures in a row).</summary>
+        Intermittent,
+
+        /// <summary>Reads proxied requests and never answers them, while its health endpoint still answers (a shallow health check).</summary>
+        HungRequests,
     }
 
     public string Name { get; }
@@ -123,6 +130,12 @@ public sealed class FaultyBackend : IAsyncDisposable
 
     /// <summary>Proxied requests answer <paramref name="status"/>; the health endpoint is untouched (a shallow health check).</summary>
     public void FailWith(int status) => _fault = new Fault(FaultMode.Error, TimeSpan.Zero, status);
+
+    /// <summary>Proxied requests are read and never answered; the health endpoint keeps answering what is published.</summary>
+    public void HangRequests() => _fault = new Fault(FaultMode.HungRequests, TimeSpan.Zero, 0);
+
+    /// <summary>Every other proxied request answers <paramref name="status"/>, the others succeed; the health endpoint is untouched.</summary>
+    public void FailEveryOther(int status) => _fault = new Fault(FaultMode.Intermittent, TimeSpan.Zero, status);
 
     /// <summary>
     /// The state the health endpoint publishes from now on: 200 for healthy and degraded, 503 otherwise, with the
@@ -277,10 +290,11 @@ public sealed class FaultyBackend : IAsyncDisposable
             await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted).ConfigureAwait(false);
             switch (fault.Mode)
             {
-                case FaultMode.Hung:
+                case FaultMode.Hung or FaultMode.HungRequests:
                     await HangAsync(context).ConfigureAwait(false);
                     return;
                 case FaultMode.Error:
+                case FaultMode.Intermittent when Interlocked.Increment(ref _intermittent) % 2 == 1:
                     await WaitAsync(_normalLatency, context).ConfigureAwait(false);
                     await AnswerAsync(context, fault.Status, $"{Name} failed").ConfigureAwait(false);
                     return;

@@ -23,6 +23,8 @@ internal static class GatewayEventIds
     public const int OutlierEndedByProbe = 1304;
     public const int RetryBudgetExhausted = 1310;
     public const int RequestRetried = 1311;
+    public const int ForwardingFailed = 1320;
+    public const int ClientAbandonedRequest = 1321;
     public const int CascadingFailure = 1500;
     public const int ShutdownDraining = 1600;
     public const int ShutdownDrained = 1601;

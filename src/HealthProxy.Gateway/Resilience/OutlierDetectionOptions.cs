@@ -3,14 +3,15 @@ using System.Globalization;
 namespace HealthProxy.Gateway.Resilience;
 
 /// <summary>
-/// When a destination's circuit breaker opens and ejects it from routing. Defaults are bound from
+/// When a destination's passive health ejects it from routing. Defaults are bound from
 /// <c>HealthProxy:OutlierDetection</c>; a cluster overrides any of them in its YARP <c>Metadata</c> as
 /// <c>HealthProxy.OutlierDetection.&lt;Property&gt;</c> (as YARP's own passive policies read theirs).
 /// </summary>
 /// <remarks>
-/// Two ways to trip, as Istio's <c>outlierDetection</c>: <see cref="ConsecutiveFailures"/> failures in a row
-/// (the default, however long the run takes), or, when <see cref="FailureRatio"/> is set, that ratio of
-/// failures over <see cref="SamplingDuration"/> once <see cref="MinimumThroughput"/> requests were seen.
+/// Two detectors run side by side, as Envoy's <c>consecutive_5xx</c> and <c>failure_percentage</c>: a run of
+/// <see cref="ConsecutiveFailures"/> failures in a row (however long the run takes), and a
+/// <see cref="FailureRatio"/> of failures over the last <see cref="SamplingDuration"/> once it holds
+/// <see cref="MinimumThroughput"/> requests. Either one ejects; 0 turns one off.
 /// </remarks>
 public sealed record OutlierDetectionOptions
 {
@@ -20,25 +21,31 @@ public sealed record OutlierDetectionOptions
     /// <summary>The prefix of the per-cluster metadata keys.</summary>
     public const string MetadataPrefix = "HealthProxy.OutlierDetection.";
 
-    /// <summary>Whether forwarded requests feed a breaker per destination. Default true.</summary>
+    /// <summary>Whether forwarded requests feed a passive health object per destination. Default true.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Failures in a row that eject a destination. Default 5 (Istio's consecutive5xxErrors/consecutiveGatewayErrors).</summary>
+    /// <summary>Failures in a row that eject a destination; 0 turns this detector off. Default 5 (Envoy's consecutive_5xx).</summary>
     public int ConsecutiveFailures { get; set; } = 5;
 
-    /// <summary>When set (0 &lt; ratio &lt;= 1), the failure ratio that ejects instead of <see cref="ConsecutiveFailures"/>. Default none.</summary>
-    public double? FailureRatio { get; set; }
+    /// <summary>
+    /// The share of failures over <see cref="SamplingDuration"/> that ejects a destination (0 &lt; ratio &lt;= 1);
+    /// 0 turns this detector off. Default 0.5: an instance failing every other request is ejected.
+    /// </summary>
+    public double FailureRatio { get; set; } = 0.5;
 
-    /// <summary>Requests the window must hold before <see cref="FailureRatio"/> is judged. Default 10.</summary>
-    public int MinimumThroughput { get; set; } = 10;
+    /// <summary>Requests the window must hold before <see cref="FailureRatio"/> is judged. Default 20.</summary>
+    public int MinimumThroughput { get; set; } = 20;
 
-    /// <summary>The sliding window <see cref="FailureRatio"/> is judged over. Default 10 s (Istio's interval).</summary>
-    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// The sliding window <see cref="FailureRatio"/> is judged over. Default 5 s: an instance that starts failing half
+    /// its requests after a healthy stretch reaches the ratio once its healthy outcomes have slid out, within the window.
+    /// </summary>
+    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long the first ejection lasts; the n-th in a row lasts n times this. Default 30 s (Istio's baseEjectionTime).</summary>
+    /// <summary>How long the first ejection lasts; the n-th in a row lasts n times this. Default 30 s (Envoy's base_ejection_time).</summary>
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The cap on a growing ejection. Default 300 s.</summary>
+    /// <summary>The cap on a growing ejection. Default 300 s (Envoy's max_ejection_time).</summary>
     public TimeSpan MaxBreakDuration { get; set; } = TimeSpan.FromSeconds(300);
 
     /// <summary>The most of a cluster's destinations that may be ejected at once, in percent. Default 50.</summary>
@@ -46,6 +53,13 @@ public sealed record OutlierDetectionOptions
 
     /// <summary>Response status codes that count as failures: codes and ranges, comma separated. Default <c>500-599</c>.</summary>
     public string FailureStatusCodes { get; set; } = "500-599";
+
+    /// <summary>The n-th ejection in a row lasts n breaks, up to <see cref="MaxBreakDuration"/>.</summary>
+    public TimeSpan EjectionLength(int ejectionsInARow)
+    {
+        var multiple = BreakDuration * Math.Max(1, ejectionsInARow);
+        return multiple < MaxBreakDuration ? multiple : MaxBreakDuration;
+    }
 
     /// <summary>A copy with the cluster's metadata overrides applied; bad values are added to <paramref name="problems"/>, naming <paramref name="keyPrefix"/>.</summary>
     public OutlierDetectionOptions WithOverrides(IReadOnlyDictionary<string, string>? metadata, string keyPrefix, ICollection<string> problems)
@@ -68,7 +82,7 @@ public sealed record OutlierDetectionOptions
             {
                 nameof(Enabled) => TryParse<bool>(value, bool.TryParse, v => result.Enabled = v),
                 nameof(ConsecutiveFailures) => TryParse<int>(value, TryParseInt, v => result.ConsecutiveFailures = v),
-                nameof(FailureRatio) => TryParse<double?>(value, TryParseDouble, v => result.FailureRatio = v),
+                nameof(FailureRatio) => TryParse<double>(value, TryParseDouble, v => result.FailureRatio = v),
                 nameof(MinimumThroughput) => TryParse<int>(value, TryParseInt, v => result.MinimumThroughput = v),
                 nameof(SamplingDuration) => TryParse<TimeSpan>(value, TryParseSpan, v => result.SamplingDuration = v),
                 nameof(BreakDuration) => TryParse<TimeSpan>(value, TryParseSpan, v => result.BreakDuration = v),
@@ -93,14 +107,14 @@ public sealed record OutlierDetectionOptions
     /// <summary>Every problem with these options, each naming its key under <paramref name="keyPrefix"/> (e.g. <c>HealthProxy:OutlierDetection:</c>).</summary>
     public IEnumerable<string> Validate(string keyPrefix)
     {
-        if (ConsecutiveFailures is < 2 or > 1000)
+        if (ConsecutiveFailures != 0 && ConsecutiveFailures is < 2 or > 1000)
         {
-            yield return $"{keyPrefix}{nameof(ConsecutiveFailures)} must be between 2 and 1000 (got {ConsecutiveFailures}).";
+            yield return $"{keyPrefix}{nameof(ConsecutiveFailures)} must be 0 (off) or between 2 and 1000 (got {ConsecutiveFailures}).";
         }
 
-        if (FailureRatio is { } ratio && !(ratio > 0 && ratio <= 1))
+        if (!(FailureRatio >= 0 && FailureRatio <= 1))
         {
-            yield return $"{keyPrefix}{nameof(FailureRatio)} must be above 0 and at most 1 (got {ratio}).";
+            yield return $"{keyPrefix}{nameof(FailureRatio)} must be 0 (off) or above 0 and at most 1 (got {FailureRatio}).";
         }
 
         if (MinimumThroughput is < 2 or > 100_000)
@@ -159,12 +173,7 @@ public sealed record OutlierDetectionOptions
 
     private static bool TryParseInt(string value, out int result) => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out result);
 
-    private static bool TryParseDouble(string value, out double? result)
-    {
-        var ok = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed);
-        result = parsed;
-        return ok;
-    }
+    private static bool TryParseDouble(string value, out double result) => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out result);
 
     private static bool TryParseSpan(string value, out TimeSpan result) => TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out result);
 }

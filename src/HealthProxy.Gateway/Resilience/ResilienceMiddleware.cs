@@ -1,226 +1,187 @@
-using System.Net.Sockets;
 using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.Routing;
 using HealthProxy.Health;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Polly;
-using Polly.CircuitBreaker;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
 namespace HealthProxy.Gateway.Resilience;
 
 /// <summary>
-/// A step of YARP's proxy pipeline after load balancing: forwards through the chosen destination's circuit
-/// breaker, records the outcome (<see cref="IForwarderErrorFeature"/> and the status code), and retries once on
-/// another eligible destination when that is safe and the cluster's retry budget allows.
+/// A step of YARP's proxy pipeline after load balancing: forwards to the chosen destination, tells the
+/// destination's <see cref="PassiveHealth"/> what the attempt says about it, and retries once on another eligible
+/// destination when <see cref="RetryRules"/> say it is safe and the cluster's retry budget allows.
 /// </summary>
 /// <remarks>
-/// Safe means nothing reached the client yet and: a read failed in transport, timed out, or answered
-/// 502/503/504 (its body is withheld by <see cref="RetryResponseTransformProvider"/>); a write's connection was
-/// refused (the request never left); or the breaker was open (nothing was sent). A retry re-invokes the rest
-/// of the pipeline (YARP's forwarder) with the new destination as the only available one.
+/// A retry re-invokes the rest of the pipeline (YARP's forwarder) with the new destination as the only available
+/// one. A route's metadata can keep its requests out of passive health and retries, and give them their own
+/// activity timeout (<see cref="RouteResilience"/>). The common path (a destination not ejected, a success) takes
+/// no lock, allocates nothing, and runs in this method's one async frame.
 /// </remarks>
 internal sealed partial class ResilienceMiddleware(
     RequestDelegate next,
     OutlierDetector detector,
+    RouteResilienceTable routes,
     RoutingTable table,
     GatewayMetrics metrics,
     ILogger<ResilienceMiddleware> logger)
 {
-    private enum Attempt
-    {
-        Done,
-        Failed,
-        NotSent,
-    }
-
     public async Task InvokeAsync(HttpContext context)
     {
         var feature = context.GetReverseProxyFeature();
+        var route = routes.For(feature.Route);
+        if (route.ActivityTimeout is not null)
+        {
+            // One allocation, for a route that asked for its own timeout (long polls, streams).
+            feature = new RouteClusterFeature(feature, route.ClusterFor(feature.Cluster));
+            context.Features.Set(feature);
+        }
+
         var clusterId = feature.Cluster.Config.ClusterId;
-        if (feature.AvailableDestinations.Count != 1 || !detector.TryGetPolicy(clusterId, out var policy))
+        if (feature.AvailableDestinations.Count != 1 || !detector.TryGetCluster(clusterId, out var cluster))
         {
             context.Features.Set(RetryMarker.Final);
             await next(context).ConfigureAwait(false);
             return;
+        }
+
+        var settings = cluster.Settings;
+        var retries = settings.RetriesEnabled && route.Retries;
+        if (retries)
+        {
+            cluster.Budget.RecordRequest();
+        }
+        else
+        {
+            context.Features.Set(RetryMarker.Final);
         }
 
         var first = feature.AvailableDestinations[0];
-        if (policy.RetriesEnabled)
+        var health = route.PassiveHealth && cluster.TryGet(first.DestinationId, out var found) ? found : null;
+        AttemptFailure failure;
+        if (health is { IsEjected: true })
         {
-            policy.Budget.RecordRequest();
+            failure = AttemptFailure.NotSent;
         }
         else
-        {
-            context.Features.Set(RetryMarker.Final);
-        }
-
-        // The common case inline: one async frame per request, not one per call level.
-        var key = new DestinationKey(clusterId, first.DestinationId);
-        var state = detector.State(key);
-        Attempt attempt;
-        if (OutlierDetector.IsClosed(state))
         {
             await next(context).ConfigureAwait(false);
-            attempt = await ReportAsync(key, state, context, policy).ConfigureAwait(false);
-        }
-        else
-        {
-            attempt = await GuardedAttemptAsync(context, policy, detector.Breaker(key)).ConfigureAwait(false);
+            var error = context.Features.Get<IForwarderErrorFeature>();
+            if (error is not null)
+            {
+                LogError(context, clusterId, first.DestinationId, error);
+            }
+
+            if (health is not null)
+            {
+                health.Record(RetryRules.Judge(error, context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, settings.FailureStatusCodes));
+            }
+
+            failure = RetryRules.Classify(error, withheld: context.Features.Get<RetryMarker>() == RetryMarker.Suppressed);
         }
 
-        if (attempt == Attempt.Done || context.Response.HasStarted)
+        if (failure == AttemptFailure.None || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
         {
             return;
         }
 
+        await RetryAsync(context, feature, cluster, route, first, failure, retries).ConfigureAwait(false);
+    }
+
+    private async Task RetryAsync(
+        HttpContext context, IReverseProxyFeature feature, ClusterResilience cluster, RouteResilience route, DestinationState first, AttemptFailure failure, bool retries)
+    {
         var kind = RequestKinds.Of(context, feature.Route.Config);
-        var reason = policy.RetriesEnabled ? RetryReason(context, kind, attempt, policy) : null;
-        var other = reason is null ? null : PickOther(clusterId, kind, first);
+        var reason = retries ? RetryRules.Reason(failure, kind, RetryRules.HasBody(context.Request)) : null;
+        if (reason is not null && RetryRules.NeedsBudget(failure) && !cluster.Budget.TryWithdraw())
+        {
+            metrics.RetryBudgetExhausted(cluster.ClusterId);
+            LogBudgetExhausted(cluster.ClusterId);
+            reason = null;
+        }
+
+        var other = reason is null ? null : PickOther(cluster, kind, first);
         if (other is null)
         {
-            if (attempt == Attempt.NotSent)
+            if (failure == AttemptFailure.NotSent)
             {
-                // Nowhere else to go: a guess beats a certain 503, so it goes unrecorded to the chosen one.
+                // Nowhere else to go: a guess beats a certain 503, so it goes, uncounted, to the chosen one.
                 await next(context).ConfigureAwait(false);
             }
 
             return;
         }
 
-        metrics.Retry(clusterId, kind, reason!);
-        LogRetry(clusterId, first.DestinationId, other.DestinationId, reason!);
+        metrics.Retry(cluster.ClusterId, kind, reason!);
+        LogRetry(cluster.ClusterId, first.DestinationId, other.DestinationId, reason!);
         context.Response.Clear();
         context.Features.Set<IForwarderErrorFeature>(null);
         context.Features.Set(RetryMarker.Final);
         feature.AvailableDestinations = other;
-        if (await AttemptAsync(context, policy, other).ConfigureAwait(false) == Attempt.NotSent && !context.Response.HasStarted)
-        {
-            await next(context).ConfigureAwait(false);
-        }
-    }
-
-    private async ValueTask<Attempt> AttemptAsync(HttpContext context, ClusterPolicy policy, DestinationState destination)
-    {
-        var key = new DestinationKey(policy.ClusterId, destination.DestinationId);
-        var state = detector.State(key);
-        if (!OutlierDetector.IsClosed(state))
-        {
-            return await GuardedAttemptAsync(context, policy, detector.Breaker(key)).ConfigureAwait(false);
-        }
-
         await next(context).ConfigureAwait(false);
-        return await ReportAsync(key, state, context, policy).ConfigureAwait(false);
-    }
-
-    /// <summary>After a request that a closed breaker let through: judges it and reports the outcome to the breaker.</summary>
-    private async ValueTask<Attempt> ReportAsync(DestinationKey key, BreakerState? state, HttpContext context, ClusterPolicy policy)
-    {
-        var outcome = Judge(context, policy);
-        await detector.ReportAsync(key, state, outcome, context.RequestAborted).ConfigureAwait(false);
-        return outcome == AttemptOutcome.Success ? Attempt.Done : Attempt.Failed;
-    }
-
-    /// <summary>An open or half-open breaker decides whether the request may go: the half-open trial is Polly's.</summary>
-    private async ValueTask<Attempt> GuardedAttemptAsync(HttpContext context, ClusterPolicy policy, ResiliencePipeline<AttemptOutcome> breaker)
-    {
-        var resilienceContext = ResilienceContextPool.Shared.Get(context.RequestAborted);
-        try
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        if (error is not null)
         {
-            var outcome = await breaker.ExecuteOutcomeAsync(
-                static async (_, state) =>
-                {
-                    await state.Next(state.Context).ConfigureAwait(false);
-                    return Outcome.FromResult(Judge(state.Context, state.Policy));
-                },
-                resilienceContext,
-                (Next: next, Context: context, Policy: policy)).ConfigureAwait(false);
-            if (outcome.Exception is BrokenCircuitException)
+            LogError(context, cluster.ClusterId, other.DestinationId, error);
+        }
+
+        if (route.PassiveHealth && cluster.TryGet(other.DestinationId, out var health))
+        {
+            health.Record(RetryRules.Judge(error, context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, cluster.Settings.FailureStatusCodes));
+        }
+    }
+
+    /// <summary>
+    /// One line per failed attempt, in place of YARP's forwarder log (a Warning with the whole stack trace, filtered
+    /// out by <see cref="ResilienceServiceCollectionExtensions"/>): a fault of the destination at Warning, with the
+    /// innermost error's message; one the client caused at Debug. A client that broke its own request is gone, so
+    /// its connection is aborted rather than drained.
+    /// </summary>
+    private void LogError(HttpContext context, string clusterId, string destinationId, IForwarderErrorFeature error)
+    {
+        if (RetryRules.IsDestinationFault(error.Error) && !context.RequestAborted.IsCancellationRequested)
+        {
+            if (logger.IsEnabled(LogLevel.Warning))
             {
-                return Attempt.NotSent;
+                var reason = Innermost(error.Exception);
+                LogForwardingFailed(clusterId, destinationId, error.Error, reason);
             }
 
-            outcome.ThrowIfException();
-            return outcome.Result == AttemptOutcome.Success ? Attempt.Done : Attempt.Failed;
+            return;
         }
-        finally
+
+        if (logger.IsEnabled(LogLevel.Debug))
         {
-            ResilienceContextPool.Shared.Return(resilienceContext);
+            var reason = Innermost(error.Exception);
+            LogClientAbandoned(clusterId, destinationId, error.Error, reason);
+        }
+
+        if (error.Error is ForwarderError.RequestBodyClient or ForwarderError.RequestBodyCanceled or ForwarderError.RequestCanceled)
+        {
+            context.Abort();
         }
     }
 
-    /// <summary>What the attempt says about the destination: its own errors and the configured status codes count.</summary>
-    internal static AttemptOutcome Judge(HttpContext context, ClusterPolicy policy)
+    private static string Innermost(Exception? exception)
     {
-        if (context.Features.Get<IForwarderErrorFeature>() is { } error)
+        if (exception is null)
         {
-            return IsDestinationFault(error.Error) ? AttemptOutcome.Failure : AttemptOutcome.Success;
+            return "no exception";
         }
 
-        return policy.FailureStatusCodes.Contains(context.Response.StatusCode) ? AttemptOutcome.Failure : AttemptOutcome.Success;
+        while (exception.InnerException is { } inner)
+        {
+            exception = inner;
+        }
+
+        return exception.Message;
     }
 
-    internal static bool IsDestinationFault(ForwarderError error) => error is ForwarderError.Request
-        or ForwarderError.RequestTimedOut
-        or ForwarderError.RequestBodyDestination
-        or ForwarderError.ResponseHeaders
-        or ForwarderError.ResponseBodyDestination
-        or ForwarderError.UpgradeRequestDestination
-        or ForwarderError.UpgradeResponseDestination
-        or ForwarderError.UpgradeActivityTimeout;
-
-    /// <summary>True when the error is a refused connection: the request never left the gateway.</summary>
-    internal static bool IsConnectionRefused(IForwarderErrorFeature error)
+    /// <summary>Another destination for a retry: eligible for the kind (or any, when none is), not ejected, not the one tried.</summary>
+    private DestinationState? PickOther(ClusterResilience cluster, RequestKind kind, DestinationState tried)
     {
-        if (error.Error != ForwarderError.Request)
-        {
-            return false;
-        }
-
-        for (var exception = error.Exception; exception is not null; exception = exception.InnerException)
-        {
-            if (exception is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private string? RetryReason(HttpContext context, RequestKind kind, Attempt attempt, ClusterPolicy policy)
-    {
-        if (attempt == Attempt.NotSent)
-        {
-            return "open_circuit";
-        }
-
-        if (context.Features.Get<RetryMarker>() == RetryMarker.Suppressed)
-        {
-            return "status";
-        }
-
-        if (context.Features.Get<IForwarderErrorFeature>() is not { } error || !IsDestinationFault(error.Error))
-        {
-            return null;
-        }
-
-        var reason = IsConnectionRefused(error) ? "refused" : kind == RequestKind.Read ? "transport" : null;
-        if (reason is not null && !policy.Budget.TryWithdraw())
-        {
-            metrics.RetryBudgetExhausted(policy.ClusterId);
-            LogBudgetExhausted(policy.ClusterId);
-            return null;
-        }
-
-        return reason;
-    }
-
-    private DestinationState? PickOther(string clusterId, RequestKind kind, DestinationState tried)
-    {
-        if (!table.TryGet(clusterId, out var routing))
+        if (!table.TryGet(cluster.ClusterId, out var routing))
         {
             return null;
         }
@@ -236,7 +197,9 @@ internal sealed partial class ResilienceMiddleware(
         for (var i = 0; i < count; i++)
         {
             var candidate = candidates[(start + i) % count];
-            if (!ReferenceEquals(candidate, tried) && candidate.DestinationId != tried.DestinationId)
+            if (!ReferenceEquals(candidate, tried)
+                && candidate.DestinationId != tried.DestinationId
+                && !(cluster.TryGet(candidate.DestinationId, out var health) && health.IsEjected))
             {
                 return candidate;
             }
@@ -244,6 +207,14 @@ internal sealed partial class ResilienceMiddleware(
 
         return null;
     }
+
+    [LoggerMessage(EventId = GatewayEventIds.ForwardingFailed, Level = LogLevel.Warning,
+        Message = "Forwarding to {ClusterId}/{DestinationId} failed: {Error}: {Reason}")]
+    private partial void LogForwardingFailed(string clusterId, string destinationId, ForwarderError error, string reason);
+
+    [LoggerMessage(EventId = GatewayEventIds.ClientAbandonedRequest, Level = LogLevel.Debug,
+        Message = "The client abandoned its request to {ClusterId}/{DestinationId} ({Error}: {Reason}); it does not count against the instance.")]
+    private partial void LogClientAbandoned(string clusterId, string destinationId, ForwarderError error, string reason);
 
     [LoggerMessage(EventId = GatewayEventIds.RetryBudgetExhausted, Level = LogLevel.Debug,
         Message = "Cluster {ClusterId}'s retry budget is spent; a retryable failure goes back to the client.")]

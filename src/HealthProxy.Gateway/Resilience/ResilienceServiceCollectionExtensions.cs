@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Model;
@@ -10,9 +11,12 @@ namespace HealthProxy.Gateway.Resilience;
 /// <summary>Registers outlier ejection and safe retries; the pipeline step is <see cref="ResilienceMiddleware"/>.</summary>
 internal static class ResilienceServiceCollectionExtensions
 {
+    /// <summary>The log category of YARP's forwarder.</summary>
+    public const string YarpForwarderCategory = "Yarp.ReverseProxy.Forwarder.HttpForwarder";
+
     /// <summary>
-    /// Adds the breakers (<see cref="OutlierDetector"/>, a YARP cluster change listener, registered after the
-    /// state store), their options, the per-cluster config filter and the retry response transform.
+    /// Adds passive health (<see cref="OutlierDetector"/>, a YARP cluster change listener, registered after the
+    /// state store), their options, the per-cluster and per-route config filters, the route settings table and the retry response transform.
     /// </summary>
     public static IServiceCollection AddHealthProxyResilience(this IServiceCollection services)
     {
@@ -24,7 +28,13 @@ internal static class ResilienceServiceCollectionExtensions
         services.AddSingleton<OutlierDetector>();
         services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<OutlierDetector>());
         services.AddSingleton<IProxyConfigFilter, OutlierConfigFilter>();
+        services.AddSingleton<IProxyConfigFilter, RouteResilienceConfigFilter>();
+        services.AddSingleton<RouteResilienceTable>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, RetryResponseTransformProvider>());
+
+        // YARP's forwarder logs every failed attempt at Warning with its whole stack trace, a client's own abort
+        // included; ResilienceMiddleware writes one line per failed attempt instead (events 1320 and 1321).
+        services.Configure<LoggerFilterOptions>(options => options.AddFilter(YarpForwarderCategory, LogLevel.Error));
         return services;
     }
 }

@@ -8,9 +8,10 @@ using Yarp.ReverseProxy.Transforms.Builder;
 namespace HealthProxy.Gateway.Resilience;
 
 /// <summary>
-/// A response transform on every route: when a read's destination answers 502, 503 or 504 and a retry is
-/// possible (another eligible destination, budget left), it withholds the body so nothing reaches the client
-/// and marks the request for <see cref="ResilienceMiddleware"/> to retry.
+/// A response transform on every route: when a read without a body gets 502, 503 or 504 from its destination
+/// and a retry is possible (<see cref="RetryRules.MayWithhold"/>, another eligible destination, budget left), it
+/// withholds the body so nothing reaches the client and marks the request for <see cref="ResilienceMiddleware"/>
+/// to retry. A route or cluster without retries has <see cref="RetryMarker.Final"/> set before it gets here.
 /// </summary>
 internal sealed class RetryResponseTransformProvider : ITransformProvider
 {
@@ -48,15 +49,15 @@ internal sealed class RetryResponseTransformProvider : ITransformProvider
 
         var feature = context.HttpContext.GetReverseProxyFeature();
         var clusterId = feature.Cluster.Config.ClusterId;
-        if (!_detector.TryGetPolicy(clusterId, out var policy)
-            || !policy.RetriesEnabled
-            || RequestKinds.Of(context.HttpContext, feature.Route.Config) != RequestKind.Read
+        if (!_detector.TryGetCluster(clusterId, out var cluster)
+            || !cluster.Settings.RetriesEnabled
+            || !RetryRules.MayWithhold((int)response.StatusCode, RequestKinds.Of(context.HttpContext, feature.Route.Config), RetryRules.HasBody(context.HttpContext.Request))
             || !HasAlternative(clusterId))
         {
             return default;
         }
 
-        if (!policy.Budget.TryWithdraw())
+        if (!cluster.Budget.TryWithdraw())
         {
             _metrics.RetryBudgetExhausted(clusterId);
             return default;

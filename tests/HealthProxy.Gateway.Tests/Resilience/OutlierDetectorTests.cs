@@ -7,8 +7,6 @@ using HealthProxy.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
-using Polly;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Model;
 
@@ -16,156 +14,204 @@ namespace HealthProxy.Gateway.Tests.Resilience;
 
 public sealed class OutlierDetectorTests : IDisposable
 {
-    private readonly FakeTimeProvider _time = new();
+    private readonly TimerCountingTimeProvider _time = new();
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly HttpMessageInvoker _invoker = new(new SocketsHttpHandler());
     private readonly InstanceHealthStore _store;
     private readonly OutlierDetector _detector;
-    private readonly HttpMessageInvoker _invoker = new(new SocketsHttpHandler());
+    private readonly ClusterState _cluster;
 
     public OutlierDetectorTests()
-    {
-        var metrics = new GatewayMetrics(_services.GetRequiredService<IMeterFactory>());
-        _store = new InstanceHealthStore(new RoutingTable(), _time, metrics, NullLogger<InstanceHealthStore>.Instance);
-        var options = new OutlierDetectionOptions
+        : this(new OutlierDetectionOptions
         {
             ConsecutiveFailures = 3,
+            FailureRatio = 0.5,
+            MinimumThroughput = 10,
+            SamplingDuration = TimeSpan.FromSeconds(10),
             BreakDuration = TimeSpan.FromSeconds(30),
             MaxBreakDuration = TimeSpan.FromSeconds(75),
             MaxEjectionPercent = 50,
-        };
+        })
+    {
+    }
+
+    private OutlierDetectorTests(OutlierDetectionOptions options)
+    {
+        var metrics = new GatewayMetrics(_services.GetRequiredService<IMeterFactory>());
+        _store = new InstanceHealthStore(new RoutingTable(), _time, metrics, NullLogger<InstanceHealthStore>.Instance);
         _detector = new OutlierDetector(Options.Create(options), Options.Create(new RetryOptions()), _store, _time, metrics, NullLogger<OutlierDetector>.Instance);
-        var cluster = NewCluster();
-        _store.OnClusterAdded(cluster);
-        _detector.OnClusterAdded(cluster);
+        _cluster = new ClusterState("svc", new ClusterModel(new ClusterConfig { ClusterId = "svc" }, _invoker));
+        AddDestinations("a", "b", "c");
+        _store.OnClusterAdded(_cluster);
+        _detector.OnClusterAdded(_cluster);
     }
 
     [Fact]
-    public async Task Failures_ReachTheThreshold_ReportBreakerUnhealthyToTheStore()
+    public void Failures_ReachTheConsecutiveThreshold_ReportBreakerUnhealthyToTheStore()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 2);
+        Record("a", AttemptOutcome.Failure, 2);
         Assert.Null(_store.Get("svc", "a")!.State);
-        Assert.True(_detector.IsClosed(new DestinationKey("svc", "a")));
 
-        await RecordAsync("a", AttemptOutcome.Failure, 1);
+        Record("a", AttemptOutcome.Failure, 1);
 
         var health = _store.Get("svc", "a")!;
         Assert.Equal(HealthState.Unhealthy, health.State);
         Assert.Equal(HealthSource.Breaker, health.Source);
-        Assert.False(_detector.IsClosed(new DestinationKey("svc", "a")));
+        Assert.True(Health("a").IsEjected);
     }
 
     [Fact]
-    public async Task ConcurrentFirstUses_ThenTrip_TheBreakerInUseReportsOpen()
+    public void Failures_ASuccessBetween_DoNotEject()
     {
-        // Concurrent first requests may make the registry build a destination's pipeline more than once.
-        var key = new DestinationKey("svc", "a");
-        await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => Task.Run(() => _detector.Breaker(key))));
-
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
-
-        Assert.False(_detector.IsClosed(key));
-        Assert.False(await RecordAsync("a", AttemptOutcome.Success, 1));
-    }
-
-    [Fact]
-    public async Task Failures_ASuccessBetween_DoNotEject()
-    {
-        await RecordAsync("a", AttemptOutcome.Failure, 2);
-        await RecordAsync("a", AttemptOutcome.Success, 1);
-        await RecordAsync("a", AttemptOutcome.Failure, 2);
+        Record("a", AttemptOutcome.Failure, 2);
+        Record("a", AttemptOutcome.Success, 1);
+        Record("a", AttemptOutcome.Failure, 2);
 
         Assert.Null(_store.Get("svc", "a")!.State);
     }
 
     [Fact]
-    public async Task Failures_InARowAfterManySuccessesInTheWindow_EjectAtTheThreshold()
+    public void Failures_InARowAfterThousandsOfSuccessesInTheWindow_EjectAtTheThreshold()
     {
-        await RecordAsync("a", AttemptOutcome.Success, 50);
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        // A busy destination: against the whole window three failures are a ratio of 3/20,000; the run still ejects.
+        Record("a", AttemptOutcome.Success, 20_000);
+        Record("a", AttemptOutcome.Failure, 3);
 
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
     }
 
     [Fact]
-    public async Task Failures_InARowAfterThousandsOfSuccessesInTheWindow_EjectAtTheThreshold()
+    public void Failures_InARowSlowerThanTheSamplingWindow_EjectAtTheThreshold()
     {
-        // A busy destination: 2,000 requests per second over the 10 s window. Against the whole window, one failure
-        // is a ratio of 1/20,000, below any ratio a breaker could trip at; a run of failures must still eject.
-        await RecordAsync("a", AttemptOutcome.Success, 20_000);
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
-
-        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
-    }
-
-    [Fact]
-    public async Task Failures_InARowAfterThousandsOfIsolatedFailures_EjectAtTheThreshold()
-    {
-        // A busy destination with a steady 50% of stray failures, none of them in a row.
-        for (var i = 0; i < 5_000; i++)
-        {
-            await RecordAsync("a", AttemptOutcome.Failure, 1);
-            await RecordAsync("a", AttemptOutcome.Success, 1);
-        }
-
-        await RecordAsync("a", AttemptOutcome.Failure, 2);
-        Assert.Null(_store.Get("svc", "a")!.State);
-        await RecordAsync("a", AttemptOutcome.Failure, 1);
-
-        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
-    }
-
-    [Fact]
-    public async Task Failures_InARowSlowerThanTheSamplingWindow_EjectAtTheThreshold()
-    {
-        // A quiet destination: one failing request a minute, each run's earlier failures long out of Polly's window.
         for (var i = 0; i < 2; i++)
         {
-            await RecordAsync("a", AttemptOutcome.Failure, 1);
-            Assert.Null(_store.Get("svc", "a")!.State);
+            Record("a", AttemptOutcome.Failure, 1);
             _time.Advance(TimeSpan.FromMinutes(1));
         }
 
-        await RecordAsync("a", AttemptOutcome.Failure, 1);
+        Assert.Null(_store.Get("svc", "a")!.State);
+        Record("a", AttemptOutcome.Failure, 1);
 
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
     }
 
     [Fact]
-    public async Task ClusterRemovedThenAddedAgain_BreakerBuiltMeanwhile_TripsUnderTheNewPolicy()
+    public void ClientCausedOutcomes_BetweenFailures_NeitherCountNorBreakTheRun()
     {
-        var cluster = NewCluster();
-        _detector.OnClusterRemoved(cluster);
-        await RecordAsync("a", AttemptOutcome.Failure, 3);   // no policy: no breaker, nothing to eject
+        Record("a", AttemptOutcome.Failure, 2);
+        Record("a", AttemptOutcome.ClientCaused, 50);
         Assert.Null(_store.Get("svc", "a")!.State);
 
-        _detector.OnClusterAdded(cluster);
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        Record("a", AttemptOutcome.Failure, 1);
 
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
     }
 
     [Fact]
-    public async Task BreakElapses_OpinionWithdrawn_TrialSuccessClosesTheBreaker()
+    public void EveryOtherRequestFails_SteadyTraffic_EjectedByTheFailureRatioWithinTheWindow()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        // Never two failures in a row, so the consecutive detector never trips; half of them fail.
+        var ejectedAfter = -1;
+        for (var i = 0; i < 100 && ejectedAfter < 0; i++)
+        {
+            Record("a", i % 2 == 0 ? AttemptOutcome.Failure : AttemptOutcome.Success, 1);
+            _time.Advance(TimeSpan.FromMilliseconds(50));
+            if (_store.Get("svc", "a")!.State == HealthState.Unhealthy)
+            {
+                ejectedAfter = i + 1;
+            }
+        }
 
-        _time.Advance(TimeSpan.FromSeconds(30));
-        Assert.Null(_store.Get("svc", "a")!.State);
+        Assert.InRange(ejectedAfter, 10, 12);
+        Assert.Equal(HealthSource.Breaker, _store.Get("svc", "a")!.Source);
+    }
 
-        Assert.False(_detector.IsClosed(new DestinationKey("svc", "a")), "half-open: the trial goes through Polly");
-        Assert.True(await RecordAsync("a", AttemptOutcome.Success, 1));
-        Assert.True(_detector.IsClosed(new DestinationKey("svc", "a")));
-        await RecordAsync("a", AttemptOutcome.Failure, 2);
+    [Fact]
+    public void DefaultSettings_HealthyThenEveryOtherRequestFails_EjectedWithinTheSamplingWindow()
+    {
+        using var tests = new OutlierDetectorTests(new OutlierDetectionOptions());
+        var step = TimeSpan.FromMilliseconds(50);
+        for (var i = 0; i < 200; i++)
+        {
+            tests.Record("a", AttemptOutcome.Success, 1);
+            tests._time.Advance(step);
+        }
+
+        var failing = TimeSpan.Zero;
+        for (var i = 0; i < 400 && tests._store.Get("svc", "a")!.State is null; i++)
+        {
+            tests.Record("a", i % 2 == 0 ? AttemptOutcome.Failure : AttemptOutcome.Success, 1);
+            tests._time.Advance(step);
+            failing += step;
+        }
+
+        Assert.Equal(HealthState.Unhealthy, tests._store.Get("svc", "a")!.State);
+        Assert.InRange(failing, TimeSpan.FromSeconds(1), new OutlierDetectionOptions().SamplingDuration);
+    }
+
+    [Fact]
+    public void OneInFourFails_BelowTheFailureRatio_NotEjected()
+    {
+        for (var i = 0; i < 400; i++)
+        {
+            Record("a", i % 4 == 0 ? AttemptOutcome.Failure : AttemptOutcome.Success, 1);
+            _time.Advance(TimeSpan.FromMilliseconds(50));
+        }
+
         Assert.Null(_store.Get("svc", "a")!.State);
     }
 
     [Fact]
-    public async Task TrialFails_EjectedAgainForLonger_UpToTheCap()
+    public void FailureRatioOff_EveryOtherRequestFails_NotEjected()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        using var tests = new OutlierDetectorTests(new OutlierDetectionOptions { ConsecutiveFailures = 3, FailureRatio = 0, MaxEjectionPercent = 50 });
+        for (var i = 0; i < 400; i++)
+        {
+            tests.Record("a", i % 2 == 0 ? AttemptOutcome.Failure : AttemptOutcome.Success, 1);
+            tests._time.Advance(TimeSpan.FromMilliseconds(50));
+        }
+
+        Assert.Null(tests._store.Get("svc", "a")!.State);
+    }
+
+    [Fact]
+    public void ConsecutiveOff_FailuresInARow_EjectedByTheRatioOnceTheWindowHoldsEnough()
+    {
+        using var tests = new OutlierDetectorTests(new OutlierDetectionOptions { ConsecutiveFailures = 0, FailureRatio = 0.5, MinimumThroughput = 10, MaxEjectionPercent = 50 });
+
+        tests.Record("a", AttemptOutcome.Failure, 9);
+        Assert.Null(tests._store.Get("svc", "a")!.State);
+        tests.Record("a", AttemptOutcome.Failure, 1);
+
+        Assert.Equal(HealthState.Unhealthy, tests._store.Get("svc", "a")!.State);
+    }
+
+    [Fact]
+    public void EjectionElapses_OpinionWithdrawn_TrialSuccessReturnsIt()
+    {
+        Record("a", AttemptOutcome.Failure, 3);
+
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Null(_store.Get("svc", "a")!.State);
+        Assert.False(Health("a").IsEjected);
+
+        Record("a", AttemptOutcome.Success, 1);
+        Record("a", AttemptOutcome.Failure, 2);
+        Assert.Null(_store.Get("svc", "a")!.State);
+
+        // Back in service with a fresh count and the first-ejection length again.
+        Record("a", AttemptOutcome.Failure, 1);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Null(_store.Get("svc", "a")!.State);
+    }
+
+    [Fact]
+    public void TrialFails_EjectedAgainForLonger_UpToTheCap()
+    {
+        Record("a", AttemptOutcome.Failure, 3);
         _time.Advance(TimeSpan.FromSeconds(30));
 
-        await RecordAsync("a", AttemptOutcome.Failure, 1);
+        Record("a", AttemptOutcome.Failure, 1);
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
 
         // The second ejection lasts 60 s, not 30.
@@ -174,60 +220,130 @@ public sealed class OutlierDetectorTests : IDisposable
         _time.Advance(TimeSpan.FromSeconds(30));
         Assert.Null(_store.Get("svc", "a")!.State);
 
-        Assert.Equal(TimeSpan.FromSeconds(75), OutlierDetector.BreakFor(new OutlierDetectionOptions { BreakDuration = TimeSpan.FromSeconds(30), MaxBreakDuration = TimeSpan.FromSeconds(75) }, 2));
+        // The third would last 90 s; the cap is 75.
+        Record("a", AttemptOutcome.Failure, 1);
+        _time.Advance(TimeSpan.FromSeconds(74));
+        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Null(_store.Get("svc", "a")!.State);
     }
 
     [Fact]
-    public async Task SecondDestinationTrips_MaxEjectionPercentReached_StaysInServiceAndCountsAgain()
+    public void SecondDestinationTrips_MaxEjectionPercentReached_StaysInServiceAndCountsAgain()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
-        await RecordAsync("b", AttemptOutcome.Failure, 3);
+        Record("a", AttemptOutcome.Failure, 3);
+        Record("b", AttemptOutcome.Failure, 3);
 
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
         Assert.Null(_store.Get("svc", "b")!.State);
+        Assert.False(Health("b").IsEjected);
 
-        // b's trip was overruled and its breaker closed: requests still execute.
-        await Eventually(async () => await RecordAsync("b", AttemptOutcome.Success, 1));
-        Assert.True(_detector.IsClosed(new DestinationKey("svc", "b")));
+        // Once a's ejection ends, b's next run ejects it.
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Record("a", AttemptOutcome.Success, 1);
+        Record("b", AttemptOutcome.Failure, 3);
+        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "b")!.State);
     }
 
     [Fact]
-    public async Task ProbeSawItDownThenBack_EjectionEndsBeforeTheBreak()
+    public void ProbeSawItDownThenBack_EjectionEndsBeforeTheBreak()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        Record("a", AttemptOutcome.Failure, 3);
         _store.Report("svc", "a", HealthSource.Probe, HealthState.Unhealthy);
 
         _store.Report("svc", "a", HealthSource.Probe, HealthState.Healthy);
 
-        // No time passed: the breaker is closed and its opinion withdrawn, so requests run again at once.
-        await Eventually(async () => _store.Get("svc", "a")!.State == HealthState.Healthy && await RecordAsync("a", AttemptOutcome.Success, 1));
         Assert.Equal(HealthState.Healthy, _store.Get("svc", "a")!.State);
-        Assert.True(await RecordAsync("a", AttemptOutcome.Success, 1));
+        Assert.False(Health("a").IsEjected);
+
+        // The timer no longer runs: a's next failures start a fresh run.
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Record("a", AttemptOutcome.Failure, 2);
+        Assert.Equal(HealthState.Healthy, _store.Get("svc", "a")!.State);
     }
 
     [Fact]
-    public async Task ProbeNeverSawItDown_EjectionHoldsForTheBreak()
+    public void ProbeNeverSawItDown_EjectionHoldsForTheBreak()
     {
-        await RecordAsync("a", AttemptOutcome.Failure, 3);
+        Record("a", AttemptOutcome.Failure, 3);
 
         // A shallow health check that keeps passing beside failing requests is no evidence of a recovery.
         _store.Report("svc", "a", HealthSource.Probe, HealthState.Healthy);
         _store.Report("svc", "a", HealthSource.Probe, HealthState.Healthy);
-        await Task.Yield();
 
         Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "a")!.State);
-        Assert.False(await RecordAsync("a", AttemptOutcome.Success, 1));
+        Assert.True(Health("a").IsEjected);
     }
 
-    private ClusterState NewCluster()
+    [Fact]
+    public void DestinationIdsChurnedThroughConfig_ObjectsHeldMatchWhatExistsAndRemovedTimersAreDisposed()
     {
-        var cluster = new ClusterState("svc", new ClusterModel(new ClusterConfig { ClusterId = "svc" }, _invoker));
-        foreach (var id in new[] { "a", "b", "c" })
+        using var tests = new OutlierDetectorTests(new OutlierDetectionOptions { ConsecutiveFailures = 2, MaxEjectionPercent = 100 });
+        tests.RemoveDestinations("a", "b", "c");
+        var generation = 0;
+        for (var round = 0; round < 100; round++)
         {
-            cluster.Destinations.TryAdd(id, new DestinationState(id));
+            var ids = Enumerable.Range(0, 100).Select(i => $"d{generation++}").ToArray();
+            tests.AddDestinations(ids);
+            tests.Changed();
+
+            // Some of each generation are ejected when they go, with their timers running.
+            foreach (var id in ids.Take(10))
+            {
+                tests.Record(id, AttemptOutcome.Failure, 2);
+            }
+
+            Assert.Equal(100, tests._detector.PassiveHealthCount);
+            tests.RemoveDestinations(ids);
+            tests.Changed();
+            Assert.Equal(0, tests._detector.PassiveHealthCount);
         }
 
-        return cluster;
+        Assert.Equal(10_000, generation);
+        Assert.Equal(1_000, tests._time.TimersCreated);
+        Assert.Equal(0, tests._time.TimersAlive);
+        Assert.True(tests._detector.TryGetCluster("svc", out var cluster));
+        Assert.Equal(0, cluster.EjectedCount);
+
+        // A disposed timer fires nothing: no late withdrawal for an instance that is gone.
+        tests._time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(0, tests._detector.PassiveHealthCount);
+    }
+
+    [Fact]
+    public void ClusterRemoved_EjectedDestination_ObjectsReleasedAndTimerDisposed()
+    {
+        Record("a", AttemptOutcome.Failure, 3);
+        Assert.Equal(1, _time.TimersAlive);
+
+        _store.OnClusterRemoved(_cluster);
+        _detector.OnClusterRemoved(_cluster);
+
+        Assert.Equal(0, _detector.PassiveHealthCount);
+        Assert.Equal(0, _time.TimersAlive);
+        Assert.False(_detector.TryGetCluster("svc", out _));
+    }
+
+    [Fact]
+    public void ClusterSettingsChange_EjectionKept_CountingRestartsUnderTheNewSettings()
+    {
+        Record("a", AttemptOutcome.Failure, 3);
+        Record("b", AttemptOutcome.Failure, 2);
+        var changed = new ClusterState("svc", new ClusterModel(
+            new ClusterConfig { ClusterId = "svc", Metadata = new Dictionary<string, string> { ["HealthProxy.OutlierDetection.ConsecutiveFailures"] = "4", ["HealthProxy.OutlierDetection.MaxEjectionPercent"] = "100" } },
+            _invoker));
+        foreach (var id in new[] { "a", "b", "c" })
+        {
+            changed.Destinations.TryAdd(id, new DestinationState(id));
+        }
+
+        _detector.OnClusterChanged(changed);
+        Assert.True(Health("a").IsEjected);
+        Record("b", AttemptOutcome.Failure, 3);
+        Assert.Null(_store.Get("svc", "b")!.State);
+        Record("b", AttemptOutcome.Failure, 1);
+
+        Assert.Equal(HealthState.Unhealthy, _store.Get("svc", "b")!.State);
     }
 
     public void Dispose()
@@ -237,43 +353,41 @@ public sealed class OutlierDetectorTests : IDisposable
         _services.Dispose();
     }
 
-    /// <summary>
-    /// Polls until <paramref name="condition"/> holds or 10 s pass. The breaker's manual control closes on Polly's
-    /// own scheduler, so "at once" means as soon as that runs, which on a loaded machine can take a while.
-    /// </summary>
-    private static async Task Eventually(Func<Task<bool>> condition)
+    private PassiveHealth Health(string destinationId)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!await condition() && DateTime.UtcNow < deadline)
+        Assert.True(_detector.TryGetCluster("svc", out var cluster));
+        Assert.True(cluster.TryGet(destinationId, out var health));
+        return health;
+    }
+
+    private void Record(string destinationId, AttemptOutcome outcome, int count)
+    {
+        var health = Health(destinationId);
+        for (var i = 0; i < count; i++)
         {
-            await Task.Delay(5);
+            health.Record(outcome);
         }
     }
 
-    /// <summary>
-    /// Runs <paramref name="count"/> attempts with <paramref name="outcome"/> as the request path does (a closed
-    /// breaker is told afterwards, any other decides first); true when the breaker let them all run.
-    /// </summary>
-    private async Task<bool> RecordAsync(string destinationId, AttemptOutcome outcome, int count)
+    private void AddDestinations(params string[] ids)
     {
-        var key = new DestinationKey("svc", destinationId);
-        var breaker = _detector.Breaker(key);
-        var ran = true;
-        for (var i = 0; i < count; i++)
+        foreach (var id in ids)
         {
-            var state = _detector.State(key);
-            if (OutlierDetector.IsClosed(state))
-            {
-                await _detector.ReportAsync(key, state, outcome, CancellationToken.None);
-                continue;
-            }
-
-            var context = ResilienceContextPool.Shared.Get();
-            var result = await breaker.ExecuteOutcomeAsync(static (_, o) => ValueTask.FromResult(Outcome.FromResult(o)), context, outcome);
-            ResilienceContextPool.Shared.Return(context);
-            ran &= result.Exception is null;
+            _cluster.Destinations.TryAdd(id, new DestinationState(id));
         }
+    }
 
-        return ran;
+    private void RemoveDestinations(params string[] ids)
+    {
+        foreach (var id in ids)
+        {
+            _cluster.Destinations.TryRemove(id, out _);
+        }
+    }
+
+    private void Changed()
+    {
+        _store.OnClusterChanged(_cluster);
+        _detector.OnClusterChanged(_cluster);
     }
 }

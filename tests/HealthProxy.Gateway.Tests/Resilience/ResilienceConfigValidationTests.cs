@@ -17,8 +17,8 @@ public class ResilienceConfigValidationTests
     };
 
     [Theory]
-    [InlineData("HealthProxy:OutlierDetection:ConsecutiveFailures", "1", "HealthProxy:OutlierDetection:ConsecutiveFailures must be between 2 and 1000")]
-    [InlineData("HealthProxy:OutlierDetection:FailureRatio", "1.5", "HealthProxy:OutlierDetection:FailureRatio must be above 0")]
+    [InlineData("HealthProxy:OutlierDetection:ConsecutiveFailures", "1", "HealthProxy:OutlierDetection:ConsecutiveFailures must be 0 (off) or between 2 and 1000")]
+    [InlineData("HealthProxy:OutlierDetection:FailureRatio", "1.5", "HealthProxy:OutlierDetection:FailureRatio must be 0 (off) or above 0 and at most 1")]
     [InlineData("HealthProxy:OutlierDetection:BreakDuration", "00:00:00.1", "HealthProxy:OutlierDetection:BreakDuration must be between")]
     [InlineData("HealthProxy:OutlierDetection:MaxBreakDuration", "00:00:10", "HealthProxy:OutlierDetection:MaxBreakDuration must not be shorter than BreakDuration")]
     [InlineData("HealthProxy:OutlierDetection:MaxEjectionPercent", "101", "HealthProxy:OutlierDetection:MaxEjectionPercent must be between 0 and 100")]
@@ -28,6 +28,10 @@ public class ResilienceConfigValidationTests
     [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.MaxEjectionPercent", "-1", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.MaxEjectionPercent must be between 0 and 100")]
     [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.BreakDurration", "00:00:10", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.BreakDurration is not a known setting")]
     [InlineData("ReverseProxy:Clusters:orders:HttpRequest:ActivityTimeout", "00:00:00", "ReverseProxy:Clusters:orders:HttpRequest:ActivityTimeout must be positive")]
+    [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.PassiveHealth", "off", "ReverseProxy:Routes:orders:Metadata:HealthProxy.PassiveHealth must be true or false (got 'off')")]
+    [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.Retries", "no", "ReverseProxy:Routes:orders:Metadata:HealthProxy.Retries must be true or false (got 'no')")]
+    [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.ActivityTimeout", "forever", "ReverseProxy:Routes:orders:Metadata:HealthProxy.ActivityTimeout must be a time span between 00:00:01 and 1.00:00:00 (got 'forever')")]
+    [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.ActivityTimeout", "00:00:00", "ReverseProxy:Routes:orders:Metadata:HealthProxy.ActivityTimeout must be a time span")]
     public async Task MapHealthProxy_BadResilienceSetting_StopsStartupNamingTheKey(string key, string value, string expected)
     {
         var settings = new Dictionary<string, string?>(Valid) { [key] = value };
@@ -47,6 +51,10 @@ public class ResilienceConfigValidationTests
             ["ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.FailureRatio"] = "0.5",
             ["ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.FailureStatusCodes"] = "502-504,429",
             ["ReverseProxy:Clusters:orders:HttpRequest:ActivityTimeout"] = "00:00:02",
+            ["ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.ConsecutiveFailures"] = "0",
+            ["ReverseProxy:Routes:orders:Metadata:HealthProxy.PassiveHealth"] = "false",
+            ["ReverseProxy:Routes:orders:Metadata:HealthProxy.Retries"] = "False",
+            ["ReverseProxy:Routes:orders:Metadata:HealthProxy.ActivityTimeout"] = "00:10:00",
         };
         await using var app = UnstartedGateway.Build(settings);
         app.MapHealthProxy();

@@ -16,7 +16,8 @@ namespace HealthProxy.Reliability.Tests.Backends;
 /// instance fails exactly the writes it swallowed before the probes caught it (each after the activity timeout),
 /// reads are retried; an instance answering 500 fails the requests its breaker needs to trip, plus one trial per
 /// ejection and those in flight (500 is not retried: unlike 502-504 it says the request itself was processed);
-/// slow, flapping, degraded and draining instances still answer, so nothing fails.
+/// an instance failing every other request fails (at most) the writes it received until its failure ratio ejects
+/// it, reads are retried; slow, flapping, degraded and draining instances still answer, so nothing fails.
 /// </remarks>
 public sealed class BackendFaultTests(ITestOutputHelper output)
 {
@@ -27,6 +28,9 @@ public sealed class BackendFaultTests(ITestOutputHelper output)
     private static readonly TimeSpan FaultLength = ReliabilityMode.Pick(TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(30));
 
     private static readonly TimeSpan LeaveDeadline = (FaultRig.Grace(HealthState.Unhealthy) * 3) + TimeSpan.FromSeconds(5);
+
+    /// <summary>The failure-ratio window (the default 5 s) and slack for a loaded machine.</summary>
+    private static readonly TimeSpan FailureRatioLeaveDeadline = TimeSpan.FromSeconds(5 + 3);
 
     private static readonly TimeSpan ReturnDeadline = (FaultRig.BreakDuration * 4) + (FaultRig.Grace(HealthState.Unhealthy) * 2) + TimeSpan.FromSeconds(10);
 
@@ -141,6 +145,65 @@ public sealed class BackendFaultTests(ITestOutputHelper output)
         var trials = (int)Math.Ceiling((FaultLength + Warmup) / FaultRig.BreakDuration) + 1;
         var allowed = FaultRig.ConsecutiveFailures + (2 * rig.Load.Workers) + trials;
         Report(rig, "instance answering 500, recovers", allowedReads: allowed, allowedWrites: allowed, left, returned, $"allowance {allowed} shared", shared: true);
+    }
+
+    [Fact]
+    public async Task FailingEveryOtherRequest_FailureRatioEjectsIt_ReturnsAfterRecovery()
+    {
+        await using var rig = await FaultRig.StartAsync();
+        await FaultRig.HoldAsync(Warmup);
+
+        // Never two 503s in a row, behind a health check that still passes: only the failure ratio can eject it.
+        var postsBefore = rig.Victim.Received("POST");
+        rig.Victim.FailEveryOther(503);
+        var left = await FaultRig.TimeUntilAsync(() => !rig.Routes(rig.Victim, RequestKind.Read), LeaveDeadline);
+        await FaultRig.HoldAsync(FaultLength);
+        var writesAtVictim = rig.Victim.Received("POST") - postsBefore;
+        rig.Victim.Mark();
+        rig.Victim.Recover();
+        var returned = await rig.TimeUntilReturnedAsync(ReturnDeadline);
+        await rig.Load.StopAsync();
+
+        // Its failed reads are retried elsewhere (one per worker may meet a spent budget or a second failure); a write's
+        // 503 reaches its client (the write may have been processed), so at most the writes it received while failing fail.
+        Report(
+            rig,
+            "instance failing every other request (503), health check passing",
+            allowedReads: rig.Load.Workers,
+            allowedWrites: writesAtVictim,
+            left,
+            returned,
+            $"writes it received while failing {writesAtVictim}",
+            extraPassed: left <= FailureRatioLeaveDeadline);
+    }
+
+    [Fact]
+    public async Task HangingOnItsRequests_HealthCheckPassing_TimeoutsEjectIt_ReturnsAfterRecovery()
+    {
+        await using var rig = await FaultRig.StartAsync();
+        await FaultRig.HoldAsync(Warmup);
+
+        // Requests hang until the activity timeout while the health check keeps passing: only passive health sees it.
+        var postsBefore = rig.Victim.Received("POST");
+        rig.Victim.HangRequests();
+        var left = await FaultRig.TimeUntilAsync(() => !rig.Routes(rig.Victim, RequestKind.Read), LeaveDeadline + FaultRig.ActivityTimeout);
+        await FaultRig.HoldAsync(FaultLength);
+        var writesAtVictim = rig.Victim.Received("POST") - postsBefore;
+        rig.Victim.Mark();
+        rig.Victim.Recover();
+        var returned = await rig.TimeUntilReturnedAsync(ReturnDeadline);
+        await rig.Load.StopAsync();
+
+        // Timed-out reads are retried elsewhere; a timed-out write may have been processed, so it fails (504).
+        Report(
+            rig,
+            "instance hanging on its requests, health check passing",
+            allowedReads: rig.Load.Workers,
+            allowedWrites: writesAtVictim,
+            left,
+            returned,
+            $"writes it received while hanging {writesAtVictim}",
+            extraPassed: left <= FaultRig.ActivityTimeout + FailureRatioLeaveDeadline);
     }
 
     [Fact]

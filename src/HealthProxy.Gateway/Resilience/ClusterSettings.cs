@@ -1,0 +1,20 @@
+namespace HealthProxy.Gateway.Resilience;
+
+/// <summary>One cluster's resolved passive health and retry settings, immutable; a configuration change makes a new one.</summary>
+internal sealed class ClusterSettings
+{
+    public ClusterSettings(OutlierDetectionOptions options, bool retriesEnabled)
+    {
+        Options = options;
+        RetriesEnabled = retriesEnabled;
+
+        // Validated before it gets here; an unreadable set would count nothing as a failure.
+        FailureStatusCodes = StatusCodeSet.TryParse(options.FailureStatusCodes, out var codes) ? codes : StatusCodeSet.Empty;
+    }
+
+    public OutlierDetectionOptions Options { get; }
+
+    public StatusCodeSet FailureStatusCodes { get; }
+
+    public bool RetriesEnabled { get; }
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace HealthProxy.Gateway.Resilience;
+
+/// <summary>
+/// One route's own resilience settings, read from its YARP <c>Metadata</c>: whether its requests feed passive
+/// health and may be retried, and its own activity timeout (long-poll and streaming routes).
+/// </summary>
+/// <remarks>
+/// The route's activity timeout replaces its cluster's <c>HttpRequest:ActivityTimeout</c> for its requests: the
+/// request is forwarded with a copy of the cluster's model whose request config carries the route's timeout,
+/// built once per route and cluster model. YARP's own <c>RouteConfig.Timeout</c> bounds the whole request through
+/// ASP.NET Core's request timeouts and leaves the cluster's activity timeout in force, so a silent long poll would
+/// still end at the cluster's.
+/// </remarks>
+internal sealed class RouteResilience
+{
+    /// <summary>Route metadata: <c>false</c> keeps the route's outcomes out of passive health (they never eject an instance). Default <c>true</c>.</summary>
+    public const string PassiveHealthKey = "HealthProxy.PassiveHealth";
+
+    /// <summary>Route metadata: <c>false</c> turns retries off for the route. Default <c>true</c>.</summary>
+    public const string RetriesKey = "HealthProxy.Retries";
+
+    /// <summary>Route metadata: the route's activity timeout (a TimeSpan, e.g. <c>00:10:00</c>) in place of its cluster's.</summary>
+    public const string ActivityTimeoutKey = "HealthProxy.ActivityTimeout";
+
+    private static readonly TimeSpan MinTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
+
+    private volatile AdjustedCluster? _adjusted;
+
+    private RouteResilience(bool passiveHealth, bool retries, TimeSpan? activityTimeout)
+    {
+        PassiveHealth = passiveHealth;
+        Retries = retries;
+        ActivityTimeout = activityTimeout;
+    }
+
+    public bool PassiveHealth { get; }
+
+    public bool Retries { get; }
+
+    public TimeSpan? ActivityTimeout { get; }
+
+    /// <summary>Reads a route's metadata; each bad value is added to <paramref name="problems"/> naming its key under <paramref name="keyPrefix"/>.</summary>
+    public static RouteResilience Parse(IReadOnlyDictionary<string, string>? metadata, string keyPrefix, ICollection<string> problems)
+    {
+        var passiveHealth = ReadBool(metadata, PassiveHealthKey, keyPrefix, problems);
+        var retries = ReadBool(metadata, RetriesKey, keyPrefix, problems);
+        TimeSpan? timeout = null;
+        if (metadata is not null && metadata.TryGetValue(ActivityTimeoutKey, out var text))
+        {
+            if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var parsed) && parsed >= MinTimeout && parsed <= MaxTimeout)
+            {
+                timeout = parsed;
+            }
+            else
+            {
+                problems.Add($"{keyPrefix}:{ActivityTimeoutKey} must be a time span between 00:00:01 and 1.00:00:00 (got '{text}').");
+            }
+        }
+
+        return new RouteResilience(passiveHealth, retries, timeout);
+    }
+
+    /// <summary>The cluster model to forward with: <paramref name="cluster"/> itself, or its copy carrying this route's activity timeout.</summary>
+    public ClusterModel ClusterFor(ClusterModel cluster)
+    {
+        if (ActivityTimeout is not { } timeout)
+        {
+            return cluster;
+        }
+
+        var adjusted = _adjusted;
+        if (adjusted is not null && ReferenceEquals(adjusted.Source, cluster))
+        {
+            return adjusted.Model;
+        }
+
+        var config = cluster.Config;
+        var request = (config.HttpRequest ?? ForwarderRequestConfig.Empty) with { ActivityTimeout = timeout };
+        adjusted = new AdjustedCluster(cluster, new ClusterModel(config with { HttpRequest = request }, cluster.HttpClient));
+        _adjusted = adjusted;
+        return adjusted.Model;
+    }
+
+    internal static RouteResilience For(RouteConfig route) => Parse(route.Metadata, $"ReverseProxy:Routes:{route.RouteId}:Metadata", []);
+
+    private static bool ReadBool(IReadOnlyDictionary<string, string>? metadata, string key, string keyPrefix, ICollection<string> problems)
+    {
+        if (metadata is null || !metadata.TryGetValue(key, out var text))
+        {
+            return true;
+        }
+
+        if (bool.TryParse(text, out var value))
+        {
+            return value;
+        }
+
+        problems.Add($"{keyPrefix}:{key} must be true or false (got '{text}').");
+        return true;
+    }
+
+    private sealed record AdjustedCluster(ClusterModel Source, ClusterModel Model);
+}
