@@ -3,6 +3,7 @@ using System.Globalization;
 using HealthProxy.Consul.Simulator;
 using HealthProxy.Gateway.Health;
 using HealthProxy.Gateway.Hosting;
+using HealthProxy.Gateway.Resilience;
 using HealthProxy.Gateway.Routing;
 using HealthProxy.Gateway.State;
 using HealthProxy.Gateway.Views;
@@ -58,9 +59,10 @@ internal static class ChurnBench
         var store = app.Services.GetRequiredService<InstanceHealthStore>();
         var probes = app.Services.GetRequiredService<ActiveProbeMonitor>();
         var views = app.Services.GetRequiredService<HealthViews>();
+        var passive = app.Services.GetRequiredService<OutlierDetector>();
         using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
 
-        Console.WriteLine($"{"round",6} {"ids so far",10} {"heap MB",8} {"WS MB",7} {"routed",7} {"pending",8} {"probers",8} {"views",6} {"load1",6}");
+        Console.WriteLine($"{"round",6} {"ids so far",10} {"heap MB",8} {"WS MB",7} {"routed",7} {"pending",8} {"probers",8} {"passive",8} {"views",6} {"load1",6}");
         var current = new List<string>();
         var next = 0;
         var failures = 0;
@@ -118,7 +120,7 @@ internal static class ChurnBench
                 baselineHeap = round == 1 ? heap : baselineHeap;
                 var ws = Process.GetCurrentProcess().WorkingSet64 / 1048576.0;
                 table.TryGet("churn", out var routed);
-                Console.WriteLine($"{round,6} {next,10:N0} {heap,8:F1} {ws,7:F0} {routed?.All.Count,7} {store.PendingCount,8} {probes.ProberCount,8} {views.Current.Services.Count,6} {RoutingAllocation.LoadAverage().Split(' ')[0],6}");
+                Console.WriteLine($"{round,6} {next,10:N0} {heap,8:F1} {ws,7:F0} {routed?.All.Count,7} {store.PendingCount,8} {probes.ProberCount,8} {passive.PassiveHealthCount,8} {views.Current.Services.Count,6} {RoutingAllocation.LoadAverage().Split(' ')[0],6}");
             }
         }
 
