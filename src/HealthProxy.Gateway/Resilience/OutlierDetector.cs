@@ -30,6 +30,10 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
     private readonly GatewayMetrics _metrics;
     private readonly ILogger<OutlierDetector> _logger;
 
+    // Ejections and their ends, queued under the destination's lock (which orders them) and handed to the store
+    // after it is released: the store tells its readers on the reporting thread, which must hold no lock of ours.
+    private readonly SerialDelivery<(string Cluster, string Destination, HealthState? State)> _reports;
+
     public OutlierDetector(
         IOptions<OutlierDetectionOptions> defaults,
         IOptions<RetryOptions> retries,
@@ -44,6 +48,7 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
         TimeProvider = timeProvider;
         _metrics = metrics;
         _logger = logger;
+        _reports = new(report => _store.Report(report.Cluster, report.Destination, HealthSource.Breaker, report.State));
         _store.ProbeRecovered += OnProbeRecovered;
     }
 
@@ -65,6 +70,8 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
         {
             resilience.Release();
         }
+
+        Deliver();
     }
 
     public void Dispose()
@@ -77,15 +84,18 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
                 resilience.Release();
             }
         }
+
+        Deliver();
     }
 
-    /// <summary>Reports the ejection of a destination to the store.</summary>
-    internal void Eject(string clusterId, string destinationId) =>
-        _store.Report(clusterId, destinationId, HealthSource.Breaker, HealthState.Unhealthy);
+    /// <summary>Queues the ejection of a destination for the store (see <see cref="Deliver"/>).</summary>
+    internal void Eject(string clusterId, string destinationId) => _reports.Enqueue((clusterId, destinationId, HealthState.Unhealthy));
 
-    /// <summary>Withdraws the passive health opinion of a destination from the store.</summary>
-    internal void Withdraw(string clusterId, string destinationId) =>
-        _store.Report(clusterId, destinationId, HealthSource.Breaker, null);
+    /// <summary>Queues the withdrawal of a destination's passive health opinion for the store (see <see cref="Deliver"/>).</summary>
+    internal void Withdraw(string clusterId, string destinationId) => _reports.Enqueue((clusterId, destinationId, null));
+
+    /// <summary>Hands queued ejections and withdrawals to the store, in order; call it holding no lock.</summary>
+    internal void Deliver() => _reports.Drain();
 
     internal void Ejected(string clusterId, string destinationId, string reason, TimeSpan length)
     {
@@ -114,6 +124,7 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
         {
             var settings = current.Settings.Options == options ? current.Settings : new ClusterSettings(options, _retries.Enabled);
             current.Apply(settings, present);
+            Deliver();
             return;
         }
 

@@ -24,7 +24,8 @@ namespace HealthProxy.Gateway.Resilience;
 /// <para>
 /// Threading: the request path reads the state and counts without a lock; every transition takes this object's
 /// lock, which also orders this destination's reports to the store (an ejection's Unhealthy before its end's
-/// withdrawal). Lock order: this object, then the cluster's <see cref="ClusterResilience.Sync"/>, then the store's.
+/// withdrawal): they are queued under it and handed to the store after it is released
+/// (<see cref="OutlierDetector.Deliver"/>). Lock order: this object, then the cluster's <see cref="ClusterResilience.Sync"/>.
 /// </para>
 /// </remarks>
 internal sealed class PassiveHealth
@@ -120,6 +121,7 @@ internal sealed class PassiveHealth
             _cluster.Detector.Withdraw(_cluster.ClusterId, DestinationId);
         }
 
+        _cluster.Detector.Deliver();
         _cluster.Detector.EndedByProbe(_cluster.ClusterId, DestinationId);
     }
 
@@ -186,6 +188,7 @@ internal sealed class PassiveHealth
             }
         }
 
+        detector.Deliver();
         if (allowed)
         {
             detector.Ejected(_cluster.ClusterId, DestinationId, reason, length);
@@ -211,6 +214,7 @@ internal sealed class PassiveHealth
             _cluster.Detector.Withdraw(_cluster.ClusterId, DestinationId);
         }
 
+        _cluster.Detector.Deliver();
         _cluster.Detector.TrialDue(_cluster.ClusterId, DestinationId);
     }
 

@@ -61,7 +61,7 @@ internal static class RetryRules
     /// <summary>
     /// What an attempt says about its destination. Only the destination's own faults count: its transport errors
     /// and timeouts, and the configured failure status codes except 4xx. Nothing the client caused counts: a
-    /// client that went away, a request body the client failed to send or the destination refused to read (an
+    /// client that went away, a request body the client failed to send or the destination would not read (an
     /// early 413 and close), or a 4xx answer.
     /// </summary>
     public static AttemptOutcome Judge(IForwarderErrorFeature? error, int statusCode, bool clientAborted, StatusCodeSet failureStatusCodes)
