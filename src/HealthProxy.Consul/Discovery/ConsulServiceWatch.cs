@@ -171,7 +171,7 @@ public sealed partial class ConsulServiceWatch : IAsyncDisposable
                 if (index > 0 && _status.IsReachable)
                 {
                     // From here until it returns, the open query is Consul confirming the data.
-                    _status = _status with { BlockingSince = _timeProvider.GetUtcNow() };
+                    _status = _status with { BlockingSince = _timeProvider.GetUtcNow(), BlockingAllowance = _options.Wait + (_options.Wait / 16) };
                 }
 
                 var answer = await _client.GetHealthServiceAsync(_options.ServiceName, Query(index), cancellationToken).ConfigureAwait(false);
@@ -260,8 +260,8 @@ public sealed partial class ConsulServiceWatch : IAsyncDisposable
         {
             IsReachable = false,
 
-            // A blocking query that stayed open until now confirmed the data until now.
-            LastConfirmed = previous.BlockingSince is not null ? now : previous.LastConfirmed,
+            // A blocking query that stayed open confirmed the data until it failed, or until it was overdue.
+            LastConfirmed = previous.ConfirmedUntil(now),
             BlockingSince = null,
             LastFailure = now,
             FailingSince = previous.FailingSince ?? now,

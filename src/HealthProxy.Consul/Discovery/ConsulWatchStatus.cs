@@ -20,6 +20,13 @@ public sealed record ConsulWatchStatus
     public DateTimeOffset? BlockingSince { get; init; }
 
     /// <summary>
+    /// How long the open blocking query may take before Consul is overdue: its wait plus the wait/16 of jitter
+    /// Consul adds. Past that, an open query confirms nothing: a Consul that accepts the call and never answers
+    /// ages the data like one that refuses it.
+    /// </summary>
+    public TimeSpan BlockingAllowance { get; init; }
+
+    /// <summary>
     /// The latest moment Consul is known to have confirmed the data: its latest good answer (changed or not),
     /// or the end of a blocking query that stayed open until it failed. Null before the first good answer.
     /// </summary>
@@ -48,12 +55,18 @@ public sealed record ConsulWatchStatus
     public ulong Index { get; init; }
 
     /// <summary>
-    /// How old the data is at <paramref name="now"/>: zero while a blocking query is open, else the time since
+    /// How old the data is at <paramref name="now"/>: zero while a blocking query is open within its
+    /// <see cref="BlockingAllowance"/>, the time past it when overdue, else the time since
     /// <see cref="LastConfirmed"/>; null before the first good answer. A quiet service keeps it near zero;
-    /// only failures make it grow.
+    /// only failures and a Consul that stops answering make it grow.
     /// </summary>
-    public TimeSpan? DataAge(DateTimeOffset now) =>
-        BlockingSince is not null ? TimeSpan.Zero
-        : LastConfirmed is { } confirmed ? (now > confirmed ? now - confirmed : TimeSpan.Zero)
-        : null;
+    public TimeSpan? DataAge(DateTimeOffset now)
+    {
+        var confirmed = BlockingSince is { } since ? since + BlockingAllowance : LastConfirmed;
+        return confirmed is { } at ? (now > at ? now - at : TimeSpan.Zero) : null;
+    }
+
+    /// <summary>Until when an open blocking query confirmed the data, for the failure that ends it at <paramref name="now"/>.</summary>
+    internal DateTimeOffset? ConfirmedUntil(DateTimeOffset now) =>
+        BlockingSince is { } since ? (since + BlockingAllowance < now ? since + BlockingAllowance : now) : LastConfirmed;
 }
