@@ -101,12 +101,13 @@ internal sealed partial class ResilienceMiddleware(
             reason = null;
         }
 
-        var other = reason is null ? null : PickOther(cluster, kind, first);
+        var other = reason is null ? null : context.Features.Get<RetryTarget>()?.Destination ?? RetryTarget.Pick(table, cluster, kind, first);
         if (other is null)
         {
             if (failure == AttemptFailure.NotSent)
             {
-                // Nowhere else to go: a guess beats a certain 503, so it goes, uncounted, to the chosen one.
+                // Nowhere else to go: a guess beats a certain 503, so it goes, uncounted, to the chosen one, as the last attempt.
+                context.Features.Set(RetryMarker.Final);
                 await next(context).ConfigureAwait(false);
             }
 
@@ -176,36 +177,6 @@ internal sealed partial class ResilienceMiddleware(
         }
 
         return exception.Message;
-    }
-
-    /// <summary>Another destination for a retry: eligible for the kind (or any, when none is), not ejected, not the one tried.</summary>
-    private DestinationState? PickOther(ClusterResilience cluster, RequestKind kind, DestinationState tried)
-    {
-        if (!table.TryGet(cluster.ClusterId, out var routing))
-        {
-            return null;
-        }
-
-        var candidates = routing.Eligible(kind);
-        if (candidates.Count == 0)
-        {
-            candidates = routing.All;
-        }
-
-        var count = candidates.Count;
-        var start = count > 1 ? Random.Shared.Next(count) : 0;
-        for (var i = 0; i < count; i++)
-        {
-            var candidate = candidates[(start + i) % count];
-            if (!ReferenceEquals(candidate, tried)
-                && candidate.DestinationId != tried.DestinationId
-                && !(cluster.TryGet(candidate.DestinationId, out var health) && health.IsEjected))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
     }
 
     [LoggerMessage(EventId = GatewayEventIds.ForwardingFailed, Level = LogLevel.Warning,

@@ -9,7 +9,7 @@ namespace HealthProxy.Gateway.Resilience;
 
 /// <summary>
 /// A response transform on every route: when a read without a body gets 502, 503 or 504 from its destination
-/// and a retry is possible (<see cref="RetryRules.MayWithhold"/>, another eligible destination, budget left), it
+/// and a retry is possible (<see cref="RetryRules.MayWithhold"/>, a <see cref="RetryTarget"/>, budget left), it
 /// withholds the body so nothing reaches the client and marks the request for <see cref="ResilienceMiddleware"/>
 /// to retry. A route or cluster without retries has <see cref="RetryMarker.Final"/> set before it gets here.
 /// </summary>
@@ -49,10 +49,12 @@ internal sealed class RetryResponseTransformProvider : ITransformProvider
 
         var feature = context.HttpContext.GetReverseProxyFeature();
         var clusterId = feature.Cluster.Config.ClusterId;
+        var kind = RequestKinds.Of(context.HttpContext, feature.Route.Config);
         if (!_detector.TryGetCluster(clusterId, out var cluster)
             || !cluster.Settings.RetriesEnabled
-            || !RetryRules.MayWithhold((int)response.StatusCode, RequestKinds.Of(context.HttpContext, feature.Route.Config), RetryRules.HasBody(context.HttpContext.Request))
-            || !HasAlternative(clusterId))
+            || !RetryRules.MayWithhold((int)response.StatusCode, kind, RetryRules.HasBody(context.HttpContext.Request))
+            || feature.ProxiedDestination is not { } tried
+            || RetryTarget.Pick(_table, cluster, kind, tried) is not { } target)
         {
             return default;
         }
@@ -63,19 +65,10 @@ internal sealed class RetryResponseTransformProvider : ITransformProvider
             return default;
         }
 
+        // The body is withheld only with a retry target in hand: the retry cannot find itself with nowhere to go.
         context.SuppressResponseBody = true;
         context.HttpContext.Features.Set(RetryMarker.Suppressed);
+        context.HttpContext.Features.Set(new RetryTarget(target));
         return default;
-    }
-
-    private bool HasAlternative(string clusterId)
-    {
-        if (!_table.TryGet(clusterId, out var routing))
-        {
-            return false;
-        }
-
-        var reads = routing.Eligible(RequestKind.Read);
-        return (reads.Count == 0 ? routing.All.Count : reads.Count) > 1;
     }
 }
