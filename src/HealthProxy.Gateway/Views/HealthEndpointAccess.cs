@@ -14,7 +14,8 @@ namespace HealthProxy.Gateway.Views;
 /// <remarks>
 /// The token is compared as SHA-256 hashes with <see cref="CryptographicOperations.FixedTimeEquals"/>:
 /// both sides are 32 bytes whatever was sent, so neither the content nor the length of the real token
-/// leaks through timing. The caller's address is the connection's, after ASP.NET Core's forwarded
+/// leaks through timing. Stripping the token from proxied requests answers nothing to the caller, so it compares
+/// lengths first and hashes only a credential as long as the token. The caller's address is the connection's, after ASP.NET Core's forwarded
 /// headers middleware has believed <c>X-Forwarded-For</c> from trusted proxies only.
 /// The token and the allowlist change live (<see cref="Apply"/>): both are held in one immutable state
 /// swapped atomically, so a request sees the old pair or the new one, never half of each.
@@ -144,10 +145,15 @@ internal sealed class HealthEndpointAccess
         }
 
         var space = credential.IndexOfAny(' ', '\t');
-        return IsDetailedToken(credential) || (space > 0 && IsDetailedToken(credential[(space + 1)..].Trim()));
+        return IsStrippable(credential) || (space > 0 && IsStrippable(credential[(space + 1)..].Trim()));
     }
 
-    private sealed record State(byte[]? TokenHash, byte[]? SessionKey, NetworkList Allowed)
+    // Stripping decides nothing for the caller, so it may skip the hash for a credential whose length cannot be the
+    // token's: an API's own bearer tokens, on every proxied request that carries one, cost a length count, not SHA-256.
+    private bool IsStrippable(ReadOnlySpan<char> candidate) =>
+        candidate.Length <= _state.TokenLength && Encoding.UTF8.GetByteCount(candidate) == _state.TokenLength && IsDetailedToken(candidate);
+
+    private sealed record State(byte[]? TokenHash, byte[]? SessionKey, NetworkList Allowed, int TokenLength = 0)
     {
         public static State From(HealthSecurityOptions options)
         {
@@ -162,7 +168,7 @@ internal sealed class HealthEndpointAccess
             var bytes = Encoding.UTF8.GetBytes(token);
 
             // A key derived from the token, so sessions survive a restart and die when the token is rotated.
-            return new State(SHA256.HashData(bytes), HMACSHA256.HashData(bytes, "HealthProxy dashboard session v1"u8), NetworkList.Parse(options.AllowedNetworks));
+            return new State(SHA256.HashData(bytes), HMACSHA256.HashData(bytes, "HealthProxy dashboard session v1"u8), NetworkList.Parse(options.AllowedNetworks), bytes.Length);
         }
     }
 }
