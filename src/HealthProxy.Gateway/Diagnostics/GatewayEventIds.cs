@@ -33,6 +33,7 @@ internal static class GatewayEventIds
     public const int DiscoveryReleased = 1410;
     public const int DiscoveryReaderFaulted = 1411;
     public const int DiscoveryReleaseFaulted = 1412;
+    public const int DiscoveryHandlerFailed = 1413;
     public const int ConfigFileRefused = 1800;
     public const int ConfigFileLoaded = 1801;
     public const int SettingApplied = 1802;

@@ -285,7 +285,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     {
         if (publishedChanged)
         {
-            PublishedChanged?.Invoke(clusterId);
+            RaisePublishedChanged(clusterId);
         }
 
         if (released is null)
@@ -479,7 +479,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
 
         foreach (var clusterId in publishedChanged)
         {
-            PublishedChanged?.Invoke(clusterId);
+            RaisePublishedChanged(clusterId);
         }
     }
 
@@ -622,6 +622,31 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     [LoggerMessage(EventId = GatewayEventIds.DiscoveryReaderFaulted, Level = LogLevel.Error,
         Message = "Applying Consul's answer for service {Service} failed; the reader restarts in {RetryIn} with the newest answer.")]
     private partial void LogReaderFaulted(Exception exception, string service, TimeSpan retryIn);
+
+    /// <summary>Tells each reader of <see cref="PublishedChanged"/> on its own: one that throws keeps no other from hearing.</summary>
+    private void RaisePublishedChanged(string clusterId)
+    {
+        if (PublishedChanged is not { } handlers)
+        {
+            return;
+        }
+
+        foreach (var handler in handlers.GetInvocationList())
+        {
+            try
+            {
+                ((Action<string>)handler)(clusterId);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogPublishedHandlerFailed(ex, clusterId);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = GatewayEventIds.DiscoveryHandlerFailed, Level = LogLevel.Error,
+        Message = "A reader of what cluster {ClusterId}'s Consul service publishes failed; the others still heard of the change.")]
+    private partial void LogPublishedHandlerFailed(Exception exception, string clusterId);
 
     [LoggerMessage(EventId = GatewayEventIds.DiscoveryReleaseFaulted, Level = LogLevel.Error, Message = "Stopping the released watch of Consul service {Service} failed.")]
     private partial void LogReleaseFaulted(Exception exception, string service);
