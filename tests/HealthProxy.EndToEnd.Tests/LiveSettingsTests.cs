@@ -62,7 +62,15 @@ public sealed class LiveSettingsTests : IDisposable
         Write(file, new { DetailedToken = "t" }, shutdownTimeout: "soon");
         await Eventually.HoldsAsync(() => logs.Has(1803, "HealthProxy:Shutdown:Timeout"), "the unparsable value is logged by its key");
         Assert.Equal(HttpStatusCode.OK, (await gateway.Client.GetAsync("/items")).StatusCode);
+
+        // A refused value changed nothing: it needs no restart, and the next edit is compared with the last good one.
+        Write(file, new { DetailedToken = "t" }, shutdownTimeout: "00:00:09");
+        await Eventually.HoldsAsync(() => logs.Has(1804, "HealthProxy:Shutdown:Timeout", "restart") && RestartLines(logs) == 2, "the next good edit needs a restart");
+        Assert.Equal(2, RestartLines(logs));
     }
+
+    private static int RestartLines(CapturedLogs logs) =>
+        logs.Entries.Count(e => e.EventId == 1804 && e.Message.Contains("HealthProxy:Shutdown:Timeout", StringComparison.Ordinal));
 
     public void Dispose()
     {

@@ -90,12 +90,32 @@ internal sealed partial class LiveSettings(IConfiguration configuration, IServic
             }
         }
 
-        foreach (var key in changed.Where(key => !LiveKeys.Any(live => IsUnder(key, live))))
+        // A section that failed validation changed nothing: its keys need no restart, and its last good values stay
+        // what the next edit is compared against.
+        bool Refused(string key) => invalid.Keys.Any(section => IsUnder(key, section));
+        foreach (var key in changed.Where(key => !LiveKeys.Any(live => IsUnder(key, live)) && !Refused(key)))
         {
             LogNeedsRestart(logger, key);
         }
 
-        _applied = current;
+        var applied = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in current)
+        {
+            if (!Refused(key))
+            {
+                applied[key] = value;
+            }
+        }
+
+        foreach (var (key, value) in _applied)
+        {
+            if (Refused(key))
+            {
+                applied[key] = value;
+            }
+        }
+
+        _applied = applied;
     }
 
     private void Validate<T>(string section, Dictionary<string, List<string>> invalid)
