@@ -12,8 +12,8 @@ namespace HealthProxy.Gateway.Dashboard;
 /// <remarks>
 /// Fed by the owners' own change streams: the store's <see cref="InstanceHealthStore.Changed"/> (instance
 /// transitions, ejections, instances leaving, fallback episodes) and <see cref="HealthViews.Changed"/>
-/// (cascading failures starting and ending). It keeps no copy of either's state, only the last view snapshot
-/// it compared against. Threading: both arrive outside their writers' locks; handlers take this class's short
+/// (the cascading failures the views started, as logged and counted there, and their end). It keeps no copy of
+/// either's state, only the roots of the cascades it announced, until they end. Threading: both arrive outside their writers' locks; handlers take this class's short
 /// lock, append, and complete a task.
 /// </remarks>
 internal sealed class DashboardEventLog
@@ -25,7 +25,7 @@ internal sealed class DashboardEventLog
     private readonly DashboardEvent[] _ring = new DashboardEvent[Capacity];
     private readonly HealthViews _views;
     private readonly TimeProvider _timeProvider;
-    private HealthViewSnapshot _lastViews;
+    private readonly HashSet<string> _announced = new(StringComparer.Ordinal);
     private int _next;
     private int _count;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -34,8 +34,8 @@ internal sealed class DashboardEventLog
     {
         _views = views;
         _timeProvider = timeProvider;
-        _lastViews = views.Current;
         store.Changed += OnClusterChanged;
+        views.CascadesStarted += OnCascadesStarted;
         views.Changed += OnViewsChanged;
     }
 
@@ -135,31 +135,37 @@ internal sealed class DashboardEventLog
         }
     }
 
+    private void OnCascadesStarted(IReadOnlyList<CascadingFailure> started)
+    {
+        var now = _timeProvider.GetUtcNow();
+        lock (_lock)
+        {
+            foreach (var cascade in started)
+            {
+                var count = cascade.Affected.Length;
+                _announced.Add(cascade.Root);
+                Add_NeedsLock(new DashboardEvent(
+                    now, "cascade", cascade.Root, $"cascading failure: {count} dependent service{(count == 1 ? "" : "s")} potentially affected ({string.Join(", ", cascade.Affected)})"));
+            }
+        }
+    }
+
     private void OnViewsChanged()
     {
         var now = _timeProvider.GetUtcNow();
         lock (_lock)
         {
             var current = _views.Current;
-            foreach (var (root, cascade) in current.Cascades)
+            _announced.RemoveWhere(root =>
             {
-                if (cascade.Affected.Length > 0 && !(_lastViews.Cascades.TryGetValue(root, out var before) && before.Affected.Length > 0))
+                if (current.Cascades.TryGetValue(root, out var cascade) && cascade.Affected.Length > 0)
                 {
-                    var count = cascade.Affected.Length;
-                    Add_NeedsLock(new DashboardEvent(
-                        now, "cascade", root, $"cascading failure: {count} dependent service{(count == 1 ? "" : "s")} potentially affected ({string.Join(", ", cascade.Affected)})"));
+                    return false;
                 }
-            }
 
-            foreach (var (root, before) in _lastViews.Cascades)
-            {
-                if (before.Affected.Length > 0 && !(current.Cascades.TryGetValue(root, out var after) && after.Affected.Length > 0))
-                {
-                    Add_NeedsLock(new DashboardEvent(now, "recovered", root, "cascading failure over"));
-                }
-            }
-
-            _lastViews = current;
+                Add_NeedsLock(new DashboardEvent(now, "recovered", root, "cascading failure over"));
+                return true;
+            });
         }
 
         Signal();

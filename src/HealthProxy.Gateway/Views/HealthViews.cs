@@ -66,6 +66,12 @@ internal sealed partial class HealthViews
     /// <summary>Raised after every change of <see cref="Current"/>, outside any lock; handlers must only signal, never block.</summary>
     public event Action? Changed;
 
+    /// <summary>
+    /// Raised (outside any lock, before <see cref="Changed"/>) with the cascading failures a change started: the ones
+    /// logged as event 1500 and counted in <c>healthproxy.cascading_failures</c>.
+    /// </summary>
+    public event Action<IReadOnlyList<CascadingFailure>>? CascadesStarted;
+
     /// <summary>The views now.</summary>
     public HealthViewSnapshot Current => _current;
 
@@ -102,6 +108,11 @@ internal sealed partial class HealthViews
         {
             LogCascadingFailure(cascade.Root, cascade.Affected.Length, string.Join(", ", cascade.Affected));
             _metrics.CascadingFailure(cascade.Root, cascade.Affected.Length);
+        }
+
+        if (started.Count > 0)
+        {
+            CascadesStarted?.Invoke(started);
         }
 
         if (changed)

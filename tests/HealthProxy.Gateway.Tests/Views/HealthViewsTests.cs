@@ -64,6 +64,23 @@ public sealed class HealthViewsTests : IAsyncDisposable
     }
 
     [Fact]
+    public void UpstreamRootRecovers_DownstreamStillDown_NoSecondCascadeLine_AsTheLogAndMetricSay()
+    {
+        _store.OnClusterAdded(TestClusters.Create("payment", ["p1"]));
+        _store.OnClusterAdded(TestClusters.Create("checkout", ["c1"], new Dictionary<string, string> { [HealthProxyMetadata.DependsOn] = "payment" }));
+        _store.OnClusterAdded(TestClusters.Create("cart", ["k1"], new Dictionary<string, string> { [HealthProxyMetadata.DependsOn] = "checkout" }));
+        _store.Report("payment", "p1", HealthSource.Probe, HealthState.Unhealthy);
+        _store.Report("checkout", "c1", HealthSource.Probe, HealthState.Unhealthy);
+
+        _store.Report("payment", "p1", HealthSource.Probe, HealthState.Healthy);
+
+        // checkout is a root now, but it failed inside payment's blast radius: part of that cascade, not a new one.
+        Assert.Equal(["checkout"], _views.Current.Cascades.Keys);
+        Assert.Equal(["payment"], _events.Recent().Where(e => e.Kind == "cascade").Select(e => e.Subject));
+        Assert.Contains(_events.Recent(), e => e is { Kind: "recovered", Subject: "payment", Text: "cascading failure over" });
+    }
+
+    [Fact]
     public void CannotServeWithNoDependents_NoCascadeLine()
     {
         _store.OnClusterAdded(TestClusters.Create("lonely", ["a"]));
