@@ -38,6 +38,13 @@ namespace HealthProxy.Gateway.Discovery;
 internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeListener, IAsyncDisposable
 {
     private static readonly TimeSpan StaleCheckPeriod = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a binding may wait for YARP to apply its cluster. The config filter binds before YARP validates the
+    /// whole configuration, so a reload YARP refuses leaves bindings for clusters it never adds; past this they are
+    /// released like a removed cluster's.
+    /// </summary>
+    internal static readonly TimeSpan OrphanGrace = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ReaderRestartBaseDelay = TimeSpan.FromSeconds(1);
 
     private readonly Lock _lock = new();
@@ -46,6 +53,9 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     // Which watch each cluster is bound to: a reload binds every cluster, so finding its previous
     // binding must not scan every watch (that made one reload O(services^2) at 1,000 services).
     private readonly Dictionary<string, Watched> _bindings = new(StringComparer.Ordinal);
+
+    // When each binding was made (guarded by _lock), for releasing those YARP never applied.
+    private readonly Dictionary<string, DateTimeOffset> _boundSince = new(StringComparer.Ordinal);
     private readonly IServiceProvider _services;
     private readonly InstanceHealthStore _store;
 
@@ -205,6 +215,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
             }
 
             _bindings[clusterId] = watched;
+            _boundSince.TryAdd(clusterId, _timeProvider.GetUtcNow());
 
             if (watched.Clusters.Add(clusterId) && watched.Last is not null && !watched.Stale)
             {
@@ -250,6 +261,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     /// </summary>
     private Watched? Unbind_NeedsLock(string clusterId, Watched watched, out bool unpublished)
     {
+        _boundSince.Remove(clusterId);
         _bindings.Remove(clusterId);
         watched.Clusters.Remove(clusterId);
         watched.Applied.Remove(clusterId);
@@ -323,7 +335,15 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _staleTimer = _timeProvider.CreateTimer(_ => CheckStaleness(), null, StaleCheckPeriod, StaleCheckPeriod);
+        _staleTimer = _timeProvider.CreateTimer(
+            _ =>
+            {
+                CheckStaleness();
+                ReleaseOrphans();
+            },
+            null,
+            StaleCheckPeriod,
+            StaleCheckPeriod);
         return Task.CompletedTask;
     }
 
@@ -495,6 +515,33 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
 
         _published = _published.SetItem(clusterId, new PublishedService(snapshot.ServiceName, category, dependencies));
         return true;
+    }
+
+    /// <summary>Releases bindings whose cluster YARP has not applied within <see cref="OrphanGrace"/> (a refused reload's).</summary>
+    private void ReleaseOrphans()
+    {
+        if (_services.GetService<Yarp.ReverseProxy.IProxyStateLookup>() is not { } yarp)
+        {
+            return;
+        }
+
+        var now = _timeProvider.GetUtcNow();
+        List<string>? orphans = null;
+        lock (_lock)
+        {
+            foreach (var (clusterId, since) in _boundSince)
+            {
+                if (now - since >= OrphanGrace && !yarp.TryGetCluster(clusterId, out _))
+                {
+                    (orphans ??= []).Add(clusterId);
+                }
+            }
+        }
+
+        foreach (var clusterId in orphans ?? [])
+        {
+            Unbind(clusterId);
+        }
     }
 
     private void CheckStaleness()

@@ -32,9 +32,15 @@ public sealed class ConsulDiscoveryLifecycleTests : IAsyncDisposable
     {
     }
 
-    private ConsulDiscoveryLifecycleTests(TimeProvider time)
+    private ConsulDiscoveryLifecycleTests(TimeProvider time, Yarp.ReverseProxy.IProxyStateLookup? yarp = null)
     {
-        _services = new ServiceCollection().AddLogging().AddMetrics().AddSingleton<IConsulClient>(_consul).BuildServiceProvider();
+        var services = new ServiceCollection().AddLogging().AddMetrics().AddSingleton<IConsulClient>(_consul);
+        if (yarp is not null)
+        {
+            services.AddSingleton(yarp);
+        }
+
+        _services = services.BuildServiceProvider();
         _store = new InstanceHealthStore(new RoutingTable(), time, new GatewayMetrics(_services.GetRequiredService<IMeterFactory>()), NullLogger<InstanceHealthStore>.Instance);
         _discovery = new ConsulDiscovery(_services, _store, new ConfigReloadSignal(), Options.Create(new DiscoveryOptions()), time, _log);
     }
@@ -183,6 +189,57 @@ public sealed class ConsulDiscoveryLifecycleTests : IAsyncDisposable
         owner._consul.SetInstances("orders", "o1", "o2");
         await Eventually.HoldsAsync(() => owner._discovery.Bind("orders", Orders).Destinations?.Count == 2, "the newest answer applied");
         Assert.DoesNotContain(owner._log.Entries, e => e.Id.Id == GatewayEventIds.DiscoveryReaderFaulted);
+    }
+
+    [Fact]
+    public async Task Bind_ForAClusterYarpNeverApplies_ReleasedAfterTheGrace_QueriesStopAndNothingWaits()
+    {
+        var time = new FakeTimeProvider();
+        await using var owner = new ConsulDiscoveryLifecycleTests(time, new AppliedClusters("orders"));
+        await owner._discovery.StartAsync(CancellationToken.None);
+        owner._consul.SetInstances("orders", "o1");
+        owner._consul.SetInstances("ghost", "g1");
+        owner._store.OnClusterAdded(Cluster("orders"));
+
+        // A reload YARP refused after its filters ran: "ghost" was bound, and never appears.
+        owner._discovery.Bind("orders", Orders);
+        owner._discovery.Bind("ghost", new ServiceSelection("ghost", "", null, null, null));
+        // Both clusters' instance reports wait for their destinations; the ghost's never comes.
+        await Eventually.HoldsAsync(() => owner._consul.Open("ghost") == 1 && owner._store.PendingCount == 2, "the ghost's watch answered and its report waits");
+
+        time.Advance(ConsulDiscovery.OrphanGrace - TimeSpan.FromSeconds(2));
+        Assert.Equal(1, owner._consul.Open("ghost"));
+        await Eventually.HoldsAsync(
+            () =>
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                return owner._consul.Open("ghost") == 0;
+            },
+            "the ghost's blocking query was cancelled");
+        Assert.DoesNotContain(owner._discovery.Status, s => s.Service == "ghost");
+        Assert.False(owner._discovery.Published.ContainsKey("ghost"));
+        Assert.Equal(1, owner._store.PendingCount);
+        Assert.Equal(1, owner._consul.Open("orders"));
+    }
+
+    /// <summary>YARP's applied clusters, as <see cref="Yarp.ReverseProxy.IProxyStateLookup"/> tells them.</summary>
+    private sealed class AppliedClusters(params string[] ids) : Yarp.ReverseProxy.IProxyStateLookup
+    {
+        public bool TryGetRoute(string id, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RouteModel? route)
+        {
+            route = null;
+            return false;
+        }
+
+        public IEnumerable<RouteModel> GetRoutes() => [];
+
+        public bool TryGetCluster(string id, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ClusterState? cluster)
+        {
+            cluster = ids.Contains(id) ? Cluster(id) : null;
+            return cluster is not null;
+        }
+
+        public IEnumerable<ClusterState> GetClusters() => ids.Select(id => Cluster(id));
     }
 
     /// <summary>A YARP cluster state; destination ids are Consul's instance ids (node/service id).</summary>
