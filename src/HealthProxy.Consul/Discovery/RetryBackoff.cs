@@ -1,7 +1,10 @@
 namespace HealthProxy.Consul.Discovery;
 
 /// <summary>Exponential backoff with "equal jitter": half the delay is fixed, half random, so retries never bunch up and never hit zero.</summary>
-internal sealed class RetryBackoff(TimeSpan baseDelay, TimeSpan maxDelay, Func<double>? random = null)
+/// <param name="baseDelay">The delay after the first failure (before jitter).</param>
+/// <param name="maxDelay">The cap on the delay.</param>
+/// <param name="random">Draws the jitter in [0, 1); a constant 1 gives a plain doubling without jitter.</param>
+public sealed class RetryBackoff(TimeSpan baseDelay, TimeSpan maxDelay, Func<double>? random = null)
 {
     private readonly Func<double> _random = random ?? Random.Shared.NextDouble;
 

@@ -45,7 +45,6 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     /// released like a removed cluster's.
     /// </summary>
     internal static readonly TimeSpan OrphanGrace = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan ReaderRestartBaseDelay = TimeSpan.FromSeconds(1);
 
     private readonly Lock _lock = new();
     private readonly Dictionary<ServiceSelection, Watched> _watches = [];
@@ -62,6 +61,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     // Registry reports, queued under _lock in the order they were decided and handed to the store after it is
     // released: the store tells its readers on the reporting thread, which must hold no lock of ours.
     private readonly SerialDelivery<(string Cluster, string Destination, HealthSource Source, HealthState? State)> _reports;
+    private readonly RetryBackoff _readerRestart;
     private readonly ConfigReloadSignal _reload;
     private readonly DiscoveryOptions _options;
     private readonly TimeProvider _timeProvider;
@@ -91,6 +91,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         _logger = logger;
         _created = timeProvider.GetUtcNow();
         _reports = new(report => _store.Report(report.Cluster, report.Destination, report.Source, report.State));
+        _readerRestart = new RetryBackoff(TimeSpan.FromSeconds(1), _options.RetryMaxDelay, static () => 1);
     }
 
     /// <summary>True when every watched service has answered once, or the startup budget is spent.</summary>
@@ -437,8 +438,7 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
             catch (Exception ex)
             {
                 faults++;
-                var delay = ReaderRestartBaseDelay * Math.Pow(2, Math.Min(faults - 1, 16));
-                delay = delay < _options.RetryMaxDelay ? delay : _options.RetryMaxDelay;
+                var delay = _readerRestart.Delay(faults);
                 LogReaderFaulted(ex, watched.Selection.Service, delay);
                 try
                 {

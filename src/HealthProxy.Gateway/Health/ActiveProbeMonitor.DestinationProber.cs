@@ -1,4 +1,5 @@
 using System.Buffers;
+using HealthProxy.Consul.Discovery;
 using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.State;
 using HealthProxy.Health;
@@ -17,8 +18,7 @@ internal sealed partial class ActiveProbeMonitor
     /// </remarks>
     private sealed class DestinationProber : IDisposable
     {
-        private static readonly TimeSpan RestartBaseDelay = TimeSpan.FromSeconds(1);
-        private static readonly TimeSpan RestartMaxDelay = TimeSpan.FromMinutes(5);
+        private static readonly RetryBackoff Restart = new(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5), static () => 1);
 
         private readonly ActiveProbeMonitor _owner;
         private readonly string _destinationId;
@@ -103,8 +103,7 @@ internal sealed partial class ActiveProbeMonitor
                     catch (Exception ex)
                     {
                         faults++;
-                        var delay = RestartBaseDelay * Math.Pow(2, Math.Min(faults - 1, 16));
-                        delay = delay < RestartMaxDelay ? delay : RestartMaxDelay;
+                        var delay = Restart.Delay(faults);
                         _owner.LogLoopFaulted(ex, Cluster.ClusterId, _destinationId, delay);
                         await Task.Delay(delay, _owner._timeProvider, token).ConfigureAwait(false);
                         probeFirst = true;
