@@ -21,6 +21,24 @@ namespace HealthProxy.Reliability.Tests.Backends;
 /// </remarks>
 public sealed class BackendFaultTests(ITestOutputHelper output)
 {
+    /// <summary>
+    /// A fault only passive health can see (the victim's health check keeps passing): applies it, measures how long
+    /// until reads leave the victim, holds it, recovers, and measures the return; stops the load.
+    /// </summary>
+    private static async Task<(TimeSpan? Left, TimeSpan? Returned, long WritesAtVictim)> PassiveFaultAsync(FaultRig rig, Action fault, TimeSpan leaveDeadline)
+    {
+        var postsBefore = rig.Victim.Received("POST");
+        fault();
+        var left = await FaultRig.TimeUntilAsync(() => !rig.Routes(rig.Victim, RequestKind.Read), leaveDeadline);
+        await FaultRig.HoldAsync(FaultLength);
+        var writesAtVictim = rig.Victim.Received("POST") - postsBefore;
+        rig.Victim.Mark();
+        rig.Victim.Recover();
+        var returned = await rig.TimeUntilReturnedAsync(ReturnDeadline);
+        await rig.Load.StopAsync();
+        return (left, returned, writesAtVictim);
+    }
+
     private const string Suite = "backend";
 
     private static readonly TimeSpan Warmup = ReliabilityMode.Pick(TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(10));
@@ -154,15 +172,7 @@ public sealed class BackendFaultTests(ITestOutputHelper output)
         await FaultRig.HoldAsync(Warmup);
 
         // Never two 503s in a row, behind a health check that still passes: only the failure ratio can eject it.
-        var postsBefore = rig.Victim.Received("POST");
-        rig.Victim.FailEveryOther(503);
-        var left = await FaultRig.TimeUntilAsync(() => !rig.Routes(rig.Victim, RequestKind.Read), LeaveDeadline);
-        await FaultRig.HoldAsync(FaultLength);
-        var writesAtVictim = rig.Victim.Received("POST") - postsBefore;
-        rig.Victim.Mark();
-        rig.Victim.Recover();
-        var returned = await rig.TimeUntilReturnedAsync(ReturnDeadline);
-        await rig.Load.StopAsync();
+        var (left, returned, writesAtVictim) = await PassiveFaultAsync(rig, () => rig.Victim.FailEveryOther(503), LeaveDeadline);
 
         // Its failed reads are retried elsewhere (one per worker may meet a spent budget or a second failure); a write's
         // 503 reaches its client (the write may have been processed), so at most the writes it received while failing fail.
@@ -184,15 +194,7 @@ public sealed class BackendFaultTests(ITestOutputHelper output)
         await FaultRig.HoldAsync(Warmup);
 
         // Requests hang until the activity timeout while the health check keeps passing: only passive health sees it.
-        var postsBefore = rig.Victim.Received("POST");
-        rig.Victim.HangRequests();
-        var left = await FaultRig.TimeUntilAsync(() => !rig.Routes(rig.Victim, RequestKind.Read), LeaveDeadline + FaultRig.ActivityTimeout);
-        await FaultRig.HoldAsync(FaultLength);
-        var writesAtVictim = rig.Victim.Received("POST") - postsBefore;
-        rig.Victim.Mark();
-        rig.Victim.Recover();
-        var returned = await rig.TimeUntilReturnedAsync(ReturnDeadline);
-        await rig.Load.StopAsync();
+        var (left, returned, writesAtVictim) = await PassiveFaultAsync(rig, rig.Victim.HangRequests, LeaveDeadline + FaultRig.ActivityTimeout);
 
         // Timed-out reads are retried elsewhere; a timed-out write may have been processed, so it fails (504).
         Report(

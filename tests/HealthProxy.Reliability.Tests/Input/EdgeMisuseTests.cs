@@ -231,18 +231,7 @@ public sealed class EdgeMisuseTests(ITestOutputHelper output) : IDisposable
 
     private static Process StartGateway(string contentRoot, Dictionary<string, string?> env, out ConcurrentQueue<string> log)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = contentRoot,
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "HealthProxy.Gateway.dll"));
-        start.ArgumentList.Add("--contentRoot");
-        start.ArgumentList.Add(contentRoot);
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        var start = GatewayCommand.For(contentRoot);
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in env)
         {

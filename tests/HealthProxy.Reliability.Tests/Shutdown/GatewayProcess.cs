@@ -37,19 +37,8 @@ internal sealed partial class GatewayProcess : IDisposable
     {
         // An empty content root: no appsettings.json, so the test's settings are the whole configuration.
         var contentRoot = Directory.CreateTempSubdirectory("healthproxy-shutdown-").FullName;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = contentRoot,
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "HealthProxy.Gateway.dll"));
-        start.ArgumentList.Add("--contentRoot");
-        start.ArgumentList.Add(contentRoot);
+        var start = GatewayCommand.For(contentRoot);
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
