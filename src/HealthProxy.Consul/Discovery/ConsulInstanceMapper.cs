@@ -101,7 +101,10 @@ public static class ConsulInstanceMapper
             Meta = meta,
             Category = meta.TryGetValue(CategoryMetaKey, out var category) && !string.IsNullOrEmpty(category) ? category : null,
             CheckState = checkState,
-            State = published is null ? checkState : checkState.Worst(published.Status),
+            State = (published is null ? checkState : checkState.Worst(published.Status))
+                .Worst(service.Weights is { Passing: < 1 } ? HealthState.Unhealthy : HealthState.Healthy),
+            WeightPassing = service.Weights?.Passing ?? 1,
+            WeightWarning = service.Weights?.Warning ?? 1,
             Published = published,
         };
         problem = null;

@@ -36,6 +36,15 @@ public sealed record ConsulServiceInstance
     /// <summary>The category from <c>Service.Meta["category"]</c>, when present.</summary>
     public string? Category { get; init; }
 
+    /// <summary>
+    /// Consul's <c>Weights.Passing</c>: the instance's base weight (Consul's default 1). Consul's own proxies take a
+    /// weight below 1 as unhealthy, and so does <see cref="State"/>.
+    /// </summary>
+    public int WeightPassing { get; init; } = 1;
+
+    /// <summary>Consul's <c>Weights.Warning</c>: its weight while a check warns (0 = no reads; Consul's default 1).</summary>
+    public int WeightWarning { get; init; } = 1;
+
     /// <summary>The state routing should use: the worse of <see cref="CheckState"/> and the published status.</summary>
     public HealthState State { get; init; }
 
@@ -61,6 +70,8 @@ public sealed record ConsulServiceInstance
                 && ServiceName == other.ServiceName
                 && Address == other.Address
                 && Port == other.Port
+                && WeightPassing == other.WeightPassing
+                && WeightWarning == other.WeightWarning
                 && Category == other.Category
                 && State == other.State
                 && CheckState == other.CheckState

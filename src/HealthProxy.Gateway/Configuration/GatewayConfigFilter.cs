@@ -37,7 +37,20 @@ internal sealed class GatewayConfigFilter(IConfiguration configuration) : IProxy
             problems.Add($"{prefix}:Metadata:{HealthProxyMetadata.Critical} must be 'true' or 'false' (got '{critical}').");
         }
 
-        return problems.Count == 0 ? ValueTask.FromResult(cluster) : throw new GatewayConfigurationException(problems);
+        WeightSettings.Parse(cluster.Metadata, $"{prefix}:Metadata", problems);
+        foreach (var (id, destination) in cluster.Destinations ?? new Dictionary<string, DestinationConfig>())
+        {
+            WeightSettings.DestinationWeight(destination.Metadata, HealthProxyMetadata.Weight, $"{prefix}:Destinations:{id}:Metadata", problems);
+            WeightSettings.DestinationWeight(destination.Metadata, HealthProxyMetadata.DegradedWeight, $"{prefix}:Destinations:{id}:Metadata", problems);
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new GatewayConfigurationException(problems);
+        }
+
+        // A cluster that names no policy gets the health-weighted one; one that names a YARP policy keeps it, on the eligible set.
+        return ValueTask.FromResult(cluster.LoadBalancingPolicy is null ? cluster with { LoadBalancingPolicy = HealthWeightedPolicy.PolicyName } : cluster);
     }
 
     public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel)

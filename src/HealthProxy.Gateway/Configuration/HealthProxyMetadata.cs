@@ -24,4 +24,37 @@ public static class HealthProxyMetadata
     /// (e.g. <c>payment,inventory</c>); added to the dependencies its instances publish.
     /// </summary>
     public const string DependsOn = "HealthProxy.DependsOn";
+
+    /// <summary>
+    /// Destination metadata: the instance's base weight, a number from 0 to 10,000 (default 1). Consul instances get
+    /// it from <c>Weights.Passing</c>. Weight 0 takes no traffic.
+    /// </summary>
+    public const string Weight = "HealthProxy.Weight";
+
+    /// <summary>
+    /// Cluster metadata: the factor (0 to 1, default 0.2) a degraded instance's base weight is multiplied by for reads.
+    /// As destination metadata: that instance's own read weight while degraded (Consul's <c>Weights.Warning</c>).
+    /// </summary>
+    public const string DegradedWeight = "HealthProxy.DegradedWeight";
+
+    /// <summary>Cluster metadata: <c>Weighted</c> (default) or <c>SpillOver</c> (see <see cref="Routing.DegradedMode"/>).</summary>
+    public const string DegradedMode = "HealthProxy.DegradedMode";
+
+    /// <summary>Cluster metadata: the spill-over mode's overprovisioning factor, from 1 to 100 (default 1.4).</summary>
+    public const string OverprovisioningFactor = "HealthProxy.OverprovisioningFactor";
+
+    /// <summary>Cluster metadata: requests in flight at which a degraded instance takes no new reads (default 0: no cap).</summary>
+    public const string DegradedMaxInFlight = "HealthProxy.DegradedMaxInFlight";
+
+    /// <summary>Cluster metadata: the slow-start window, a duration (default none: no slow start).</summary>
+    public const string SlowStartWindow = "HealthProxy.SlowStartWindow";
+
+    /// <summary>Cluster metadata: the slow-start aggression (default 1.0: a linear ramp).</summary>
+    public const string SlowStartAggression = "HealthProxy.SlowStartAggression";
+
+    /// <summary>Cluster metadata: the slow-start minimum weight, a fraction (default 0.1).</summary>
+    public const string SlowStartMinWeight = "HealthProxy.SlowStartMinWeight";
+
+    /// <summary>Cluster metadata: where writes go while no instance is healthy, <c>All</c> (default) or <c>DegradedFirst</c>.</summary>
+    public const string WriteFallback = "HealthProxy.WriteFallback";
 }

@@ -26,6 +26,7 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _retriesRefused;
     private readonly Histogram<double> _requestDuration;
     private readonly Counter<long> _cascades;
+    private readonly Counter<long> _degradedShed;
     private readonly Counter<long> _cascadeAffected;
 
     public GatewayMetrics(IMeterFactory meterFactory)
@@ -41,6 +42,8 @@ internal sealed class GatewayMetrics
         _retriesRefused = Meter.CreateCounter<long>("healthproxy.retries.budget_exhausted", "{request}", "Retryable failures not retried because the cluster's retry budget was spent.");
         _requestDuration = Meter.CreateHistogram(
             "healthproxy.request.duration", "s", "Proxied requests, by route, cluster, request kind and outcome (status class, error, canceled).", tags: null, advice);
+        _degradedShed = Meter.CreateCounter<long>(
+            "healthproxy.routing.degraded_shed", "{request}", "Reads that found every eligible instance a degraded one at the cluster's in-flight cap, sent to the fallback.");
         _cascades = Meter.CreateCounter<long>("healthproxy.cascading_failures", "{event}", "Cascading failures detected, by root cluster.");
         _cascadeAffected = Meter.CreateCounter<long>("healthproxy.cascading_failures.affected", "{service}", "Services affected by cascading failures, by root cluster.");
     }
@@ -50,6 +53,8 @@ internal sealed class GatewayMetrics
 
     public void StateTransition(string clusterId, HealthState? state) =>
         _transitions.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.State, state?.ToWireName() ?? "unknown"));
+
+    public void DegradedShed(string clusterId) => _degradedShed.Add(1, new KeyValuePair<string, object?>(GatewayTags.Cluster, clusterId));
 
     public void Fallback(string clusterId, RequestKind kind) =>
         _fallbacks.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.RequestKind, KindName(kind)));

@@ -4,6 +4,7 @@ namespace HealthProxy.Gateway.Diagnostics;
 internal static class GatewayTags
 {
     public const string Cluster = "cluster";
+    public const string Destination = "destination";
     public const string State = "state";
     public const string RequestKind = "request_kind";
     public const string Reason = "reason";

@@ -31,6 +31,9 @@ internal sealed class HealthGauges
         _timeProvider = timeProvider;
         var meter = metrics.Meter;
         meter.CreateObservableGauge("healthproxy.instances", ObserveInstances, "{instance}", "Instances per cluster by state (unknown: not judged yet, routed as healthy).");
+        meter.CreateObservableGauge("healthproxy.instance.weight", ObserveWeights, unit: null, "Each instance's effective weight for reads and for writes (0: takes none), slow start included; by cluster, destination, request kind.");
+        meter.CreateObservableGauge("healthproxy.instance.slow_start", ObserveSlowStart, unit: null, "The slow-start factor (0.1 to 1) of each instance ramping up; by cluster, destination.");
+        meter.CreateObservableGauge("healthproxy.instance.degraded_in_flight", ObserveDegradedInFlight, "{request}", "Requests in flight to each degraded instance that takes reads; by cluster, destination.");
         meter.CreateObservableGauge("healthproxy.service.health", ObserveServices, unit: null, "1 while the service serves (healthy or degraded: an instance takes reads), 0 when it cannot; by service, category, critical.");
         meter.CreateObservableGauge("healthproxy.dependency.health", ObserveDependencies, unit: null, "1 while a dependency its instances publish is healthy or degraded, 0 otherwise; by service, dependency, critical.");
         meter.CreateObservableGauge("healthproxy.category.health", ObserveCategories, unit: null, "1 while a category serves (more than half its services serve), 0 when it cannot; critical if any member is.");
@@ -61,6 +64,38 @@ internal sealed class HealthGauges
 
         return measurements;
     }
+
+    private IEnumerable<Measurement<double>> ObserveWeights()
+    {
+        var now = _timeProvider.GetUtcNow();
+        var measurements = new List<Measurement<double>>();
+        foreach (var cluster in _table.Clusters)
+        {
+            foreach (var weight in cluster.Weights(now))
+            {
+                measurements.Add(new(weight.Read, new(GatewayTags.Cluster, cluster.ClusterId), new(GatewayTags.Destination, weight.DestinationId), new(GatewayTags.RequestKind, "read")));
+                measurements.Add(new(weight.Write, new(GatewayTags.Cluster, cluster.ClusterId), new(GatewayTags.Destination, weight.DestinationId), new(GatewayTags.RequestKind, "write")));
+            }
+        }
+
+        return measurements;
+    }
+
+    private IEnumerable<Measurement<double>> ObserveSlowStart()
+    {
+        var now = _timeProvider.GetUtcNow();
+        return [.. _table.Clusters.SelectMany(cluster => cluster.Weights(now)
+            .Where(weight => weight.SlowStart < 1)
+            .Select(weight => new Measurement<double>(weight.SlowStart, new(GatewayTags.Cluster, cluster.ClusterId), new(GatewayTags.Destination, weight.DestinationId))))];
+    }
+
+    private IEnumerable<Measurement<int>> ObserveDegradedInFlight() =>
+        [.. _table.Clusters.SelectMany(cluster => Enumerable.Range(0, cluster.ReadSet.Count)
+            .Where(i => cluster.ReadSet.Degraded[i])
+            .Select(i => new Measurement<int>(
+                cluster.ReadSet.Destinations[i].ConcurrentRequestCount,
+                new(GatewayTags.Cluster, cluster.ClusterId),
+                new(GatewayTags.Destination, cluster.ReadSet.Destinations[i].DestinationId))))];
 
     private IEnumerable<Measurement<int>> ObserveServices() =>
         [.. _views.Current.Services.Values.Select(service => new Measurement<int>(

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using HealthProxy.Consul;
 using HealthProxy.Consul.Discovery;
+using HealthProxy.Gateway.Configuration;
 using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.State;
 using HealthProxy.Health;
@@ -644,14 +646,44 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         foreach (var instance in instances)
         {
             var address = new UriBuilder(scheme ?? Uri.UriSchemeHttp, instance.Address, instance.Port).Uri.ToString();
-            destinations[instance.Id] = new DestinationConfig { Address = address };
+            destinations[instance.Id] = new DestinationConfig { Address = address, Metadata = WeightMetadata(instance) };
         }
 
         return destinations;
     }
 
+    /// <summary>
+    /// Consul's weights as destination metadata, which routing reads for static and Consul destinations alike:
+    /// <c>Weights.Passing</c> as the base weight, and <c>Weights.Warning</c> as the degraded weight when it differs
+    /// from the passing one. Consul's default (both 1) states no reduction, so the cluster's degraded factor applies.
+    /// </summary>
+    private static Dictionary<string, string>? WeightMetadata(ConsulServiceInstance instance)
+    {
+        if (instance.WeightPassing == 1 && instance.WeightWarning == 1)
+        {
+            return null;
+        }
+
+        var metadata = new Dictionary<string, string>(2, StringComparer.Ordinal)
+        {
+            [HealthProxyMetadata.Weight] = instance.WeightPassing.ToString(CultureInfo.InvariantCulture),
+        };
+        if (instance.WeightWarning != instance.WeightPassing)
+        {
+            metadata[HealthProxyMetadata.DegradedWeight] = instance.WeightWarning.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return metadata;
+    }
+
     private static bool SameMembers(IReadOnlyDictionary<string, DestinationConfig> left, Dictionary<string, DestinationConfig> right) =>
-        left.Count == right.Count && left.All(pair => right.TryGetValue(pair.Key, out var other) && other.Address == pair.Value.Address);
+        left.Count == right.Count && left.All(pair => right.TryGetValue(pair.Key, out var other)
+            && other.Address == pair.Value.Address
+            && SameMetadata(other.Metadata, pair.Value.Metadata));
+
+    private static bool SameMetadata(IReadOnlyDictionary<string, string>? left, IReadOnlyDictionary<string, string>? right) =>
+        (left?.Count ?? 0) == (right?.Count ?? 0)
+        && (left is null || left.All(pair => right!.TryGetValue(pair.Key, out var value) && value == pair.Value));
 
     [LoggerMessage(EventId = GatewayEventIds.DiscoveryWatching, Level = LogLevel.Information, Message = "Watching Consul service {Service}.")]
     private partial void LogWatching(string service);

@@ -103,9 +103,20 @@ internal static class DetailedHealthEndpoint
         var roots = snapshot.AffectedBy.TryGetValue(service.Service, out var affectedBy) ? affectedBy : [];
         writer.WriteBoolean("potentiallyAffected", roots.Length > 0);
         HealthViewJson.WriteStrings(writer, "affectedBy", roots);
-        writer.WriteStartObject("destinations");
-        if (table.TryGet(service.Service, out var routing))
+        table.TryGet(service.Service, out var routing);
+        if (routing is not null)
         {
+            // Which instances serve each kind now: healthy, healthy+degraded, degraded, or all (the fallback).
+            writer.WriteStartObject("serving");
+            writer.WriteString("reads", routing.Tier(RequestKind.Read));
+            writer.WriteString("writes", routing.Tier(RequestKind.Write));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteStartObject("destinations");
+        if (routing is not null)
+        {
+            var weights = routing.Weights(now).ToDictionary(w => w.DestinationId, StringComparer.Ordinal);
             foreach (var (id, instance) in routing.Instances.OrderBy(i => i.Key, StringComparer.Ordinal))
             {
                 writer.WriteStartObject(id);
@@ -113,6 +124,20 @@ internal static class DetailedHealthEndpoint
                 writer.WriteString("source", instance.Source?.ToString().ToLowerInvariant() ?? "none");
                 writer.WriteString("since", instance.Since);
                 writer.WriteNumber("ageSeconds", Age(now, instance.Since));
+                if (weights.TryGetValue(id, out var weight))
+                {
+                    writer.WriteNumber("readWeight", Math.Round(weight.Read, 4));
+                    writer.WriteNumber("writeWeight", Math.Round(weight.Write, 4));
+                    writer.WriteNumber("inFlight", weight.InFlight);
+                    if (weight.SlowStart < 1)
+                    {
+                        writer.WriteStartObject("slowStart");
+                        writer.WriteNumber("factor", Math.Round(weight.SlowStart, 4));
+                        writer.WriteNumber("progress", Math.Round(Math.Min(1, (now - instance.RoutableSince!.Value) / routing.Settings.SlowStartWindow), 4));
+                        writer.WriteEndObject();
+                    }
+                }
+
                 writer.WriteEndObject();
             }
         }

@@ -17,6 +17,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
 
@@ -73,6 +74,7 @@ public static class HealthProxyHostingExtensions
             .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySection))
             .AddConfigFilter<ConsulDestinationsFilter>()
             .AddConfigFilter<GatewayConfigFilter>();
+        services.AddSingleton<ILoadBalancingPolicy, HealthWeightedPolicy>();
         return builder;
     }
 

@@ -10,8 +10,8 @@ namespace HealthProxy.Gateway.Routing;
 /// <summary>
 /// The first step of YARP's proxy pipeline, before load balancing: classifies the request (once), tags ASP.NET
 /// Core's request histogram with its route, cluster and kind, and narrows the request's available destinations to
-/// those whose state accepts its kind (reads: healthy and degraded; writes: healthy), or, when none do, to all of
-/// the cluster's destinations.
+/// those whose state accepts its kind (reads: healthy and degraded; writes: healthy), or, when none do, to the
+/// cluster's fallback set (all of its destinations, or for writes the degraded ones first when the cluster says so).
 /// </summary>
 /// <remarks>
 /// The per-request work is one dictionary lookup in the routing table and field reads of an immutable snapshot.
@@ -38,11 +38,11 @@ internal sealed partial class HealthRoutingMiddleware(RequestDelegate next, Rout
             var eligible = routing.Eligible(kind);
             if (eligible.Count == 0 && routing.All.Count > 0)
             {
-                eligible = routing.All;
+                eligible = routing.FallbackSet(kind).Destinations;
                 metrics.Fallback(clusterId, kind);
                 if (routing.Fallback(kind)?.TryAnnounce() == true)
                 {
-                    LogFallback(clusterId, GatewayMetrics.KindName(kind), routing.All.Count);
+                    LogFallback(clusterId, GatewayMetrics.KindName(kind), eligible.Count, routing.Tier(kind));
                 }
             }
 
@@ -53,6 +53,6 @@ internal sealed partial class HealthRoutingMiddleware(RequestDelegate next, Rout
     }
 
     [LoggerMessage(EventId = GatewayEventIds.RoutingFallback, Level = LogLevel.Warning,
-        Message = "Cluster {ClusterId} has no instance eligible for {RequestKind} requests; routing them to all {Count} instances until one is.")]
-    private partial void LogFallback(string clusterId, string requestKind, int count);
+        Message = "Cluster {ClusterId} has no instance eligible for {RequestKind} requests; routing them to {Count} instances ({Tier}) until one is.")]
+    private partial void LogFallback(string clusterId, string requestKind, int count, string tier);
 }

@@ -135,7 +135,10 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
                 _clusters.Add(cluster.ClusterId, entry);
             }
 
+            var known = entry.Synced;
+            entry.Synced = true;
             entry.Metadata = cluster.Model.Config.Metadata;
+            entry.Settings = WeightSettings.Parse(entry.Metadata, string.Empty, problems: null);
             entry.YarpDestinations = [.. cluster.Destinations.Values.OrderBy(d => d.DestinationId, StringComparer.Ordinal)];
             List<string>? gone = null;
             foreach (var id in entry.Destinations.Keys)
@@ -163,6 +166,12 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
                 }
 
                 var added = new DestinationEntry(destination.DestinationId, SourceCount, _timeProvider.GetUtcNow());
+                if (known)
+                {
+                    // Joined a cluster that was already serving: it ramps up from now (slow start).
+                    added.RoutableSince = added.Since;
+                }
+
                 if (waiting is not null)
                 {
                     for (var source = 0; source < SourceCount; source++)
@@ -233,21 +242,29 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
         destination.State = worst;
         destination.Source = decidedBy;
         destination.Since = _timeProvider.GetUtcNow();
+        if (!Routable(previous) && Routable(worst))
+        {
+            destination.RoutableSince = destination.Since;
+        }
+
         LogTransition(clusterId, destination.Id, previous, worst, decidedBy);
         _metrics.StateTransition(clusterId, worst);
         return new InstanceTransition(destination.Id, previous, worst, decidedBy, Left: false);
     }
+
+    /// <summary>Whether an instance in <paramref name="state"/> takes any requests (unjudged ones are routed as healthy).</summary>
+    private static bool Routable(HealthState? state) => state is null || state.Value.Accepts(RequestKind.Read);
 
     private void Publish_NeedsLock(ClusterEntry cluster, ImmutableArray<InstanceTransition> transitions)
     {
         var health = new Dictionary<string, InstanceHealth>(cluster.Destinations.Count, StringComparer.Ordinal);
         foreach (var destination in cluster.Destinations.Values)
         {
-            health[destination.Id] = new InstanceHealth(cluster.Id, destination.Id, destination.State, destination.Source, destination.Since);
+            health[destination.Id] = new InstanceHealth(cluster.Id, destination.Id, destination.State, destination.Source, destination.Since, destination.RoutableSince);
         }
 
         _table.TryGet(cluster.Id, out var previous);
-        var current = ClusterRouting.Build(cluster.Id, cluster.YarpDestinations, health, previous, cluster.Metadata);
+        var current = ClusterRouting.Build(cluster.Id, cluster.YarpDestinations, health, previous, cluster.Metadata, cluster.Settings, _timeProvider.GetUtcNow());
         _table.Set(current);
         _outbox.Enqueue(new ClusterHealthChange(cluster.Id, previous, current, transitions));
     }
@@ -346,6 +363,11 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
         public IReadOnlyList<DestinationState> YarpDestinations { get; set; } = [];
 
         public IReadOnlyDictionary<string, string>? Metadata { get; set; }
+
+        public WeightSettings Settings { get; set; } = WeightSettings.Default;
+
+        /// <summary>Whether YARP has announced the cluster before: destinations added later joined a serving cluster.</summary>
+        public bool Synced { get; set; }
     }
 
     private sealed class DestinationEntry(string id, int sources, DateTimeOffset since)
@@ -359,5 +381,7 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
         public HealthSource? Source { get; set; }
 
         public DateTimeOffset Since { get; set; } = since;
+
+        public DateTimeOffset? RoutableSince { get; set; }
     }
 }
