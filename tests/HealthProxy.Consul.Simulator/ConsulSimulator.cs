@@ -144,6 +144,8 @@ public sealed class ConsulSimulator : IAsyncDisposable
                 Address = service.Address,
                 Port = service.Port,
                 Meta = new Dictionary<string, string>(service.Meta, StringComparer.Ordinal),
+                WeightPassing = service.WeightPassing,
+                WeightWarning = service.WeightWarning,
             },
             checks,
             replaceExistingChecks: false);

@@ -27,6 +27,12 @@ public sealed record SimulatedService
     /// <summary>Metadata.</summary>
     public IReadOnlyDictionary<string, string> Meta { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Consul's <c>Weights.Passing</c> (default 1).</summary>
+    public int WeightPassing { get; init; } = 1;
+
+    /// <summary>Consul's <c>Weights.Warning</c> (default 1).</summary>
+    public int WeightWarning { get; init; } = 1;
+
     /// <summary>The checks.</summary>
     public IReadOnlyList<SimulatedCheck> Checks { get; init; } = [];
 }

@@ -41,6 +41,28 @@ public sealed class ConsulInstanceMapperTests
     }
 
     [Fact]
+    public void TryMap_Weights_AreCarriedAndConsulsDefaultIsOneAndOne()
+    {
+        var weighted = Entry(Check("service:web-1", "warning"));
+        weighted = weighted with { Service = weighted.Service! with { Weights = new ConsulWeights { Passing = 5, Warning = 0 } } };
+
+        var instance = Map(weighted);
+
+        Assert.Equal((5, 0), (instance.WeightPassing, instance.WeightWarning));
+        Assert.Equal(HealthState.Degraded, instance.State);
+        Assert.Equal((1, 1), (Map(Entry()).WeightPassing, Map(Entry()).WeightWarning));
+    }
+
+    [Fact]
+    public void TryMap_PassingWeightZero_IsUnhealthyAsInConsulsOwnProxies()
+    {
+        var entry = Entry(Check("service:web-1", "passing"));
+        entry = entry with { Service = entry.Service! with { Weights = new ConsulWeights { Passing = 0, Warning = 0 } } };
+
+        Assert.Equal(HealthState.Unhealthy, Map(entry).State);
+    }
+
+    [Fact]
     public void TryMap_NoChecks_IsHealthy()
     {
         Assert.Equal(HealthState.Healthy, Map(Entry()).State);

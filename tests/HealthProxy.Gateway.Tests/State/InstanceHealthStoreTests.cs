@@ -43,6 +43,28 @@ public sealed class InstanceHealthStoreTests : IDisposable
     }
 
     [Fact]
+    public void RoutableSince_SetWhenAnInstanceReturnsOrJoinsAServingCluster_NotForTheFirstMembers()
+    {
+        var cluster = TestClusters.Create("svc", ["a", "b"]);
+        _store.OnClusterAdded(cluster);
+        _store.Report("svc", "a", HealthSource.Probe, HealthState.Healthy);
+        Assert.Null(_store.Get("svc", "a")!.RoutableSince);
+
+        _store.Report("svc", "a", HealthSource.Probe, HealthState.Unhealthy);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        _store.Report("svc", "a", HealthSource.Probe, HealthState.Degraded);
+        Assert.Equal(_time.GetUtcNow(), _store.Get("svc", "a")!.RoutableSince);
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        _store.Report("svc", "a", HealthSource.Probe, HealthState.Healthy);
+        Assert.Equal(_time.GetUtcNow() - TimeSpan.FromSeconds(5), _store.Get("svc", "a")!.RoutableSince);
+
+        _store.OnClusterChanged(TestClusters.WithDestinations(cluster, ["a", "b", "c"]));
+        Assert.Equal(_time.GetUtcNow(), _store.Get("svc", "c")!.RoutableSince);
+        Assert.Null(_store.Get("svc", "b")!.RoutableSince);
+    }
+
+    [Fact]
     public void Report_BeforeTheDestinationExists_WaitsAndAppliesWhenItJoins()
     {
         var cluster = TestClusters.Create("svc", ["a"]);
