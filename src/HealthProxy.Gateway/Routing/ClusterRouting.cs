@@ -22,11 +22,11 @@ internal sealed class ClusterRouting
 
     public string ClusterId { get; }
 
-    public IReadOnlyList<DestinationState> All => AllSet.Destinations;
+    public IReadOnlyList<DestinationState> All => AllSet;
 
-    public IReadOnlyList<DestinationState> Reads => ReadSet.Destinations;
+    public IReadOnlyList<DestinationState> Reads => ReadSet;
 
-    public IReadOnlyList<DestinationState> Writes => WriteSet.Destinations;
+    public IReadOnlyList<DestinationState> Writes => WriteSet;
 
     /// <summary>Every destination at its base weight: the fallback.</summary>
     public WeightedSet AllSet { get; private init; } = WeightedSet.Empty;
@@ -67,27 +67,6 @@ internal sealed class ClusterRouting
 
     /// <summary>Where requests of <paramref name="kind"/> go when no instance is eligible for them.</summary>
     public WeightedSet FallbackSet(RequestKind kind) => kind == RequestKind.Read ? AllSet : WriteFallbackSet;
-
-    /// <summary>The set <paramref name="available"/> is (by reference), or null when another step narrowed it.</summary>
-    public WeightedSet? SetOf(IReadOnlyList<DestinationState> available)
-    {
-        if (ReferenceEquals(available, ReadSet.Destinations))
-        {
-            return ReadSet;
-        }
-
-        if (ReferenceEquals(available, WriteSet.Destinations))
-        {
-            return WriteSet;
-        }
-
-        if (ReferenceEquals(available, AllSet.Destinations))
-        {
-            return AllSet;
-        }
-
-        return ReferenceEquals(available, WriteFallbackSet.Destinations) ? WriteFallbackSet : null;
-    }
 
     /// <summary>Which instances serve requests of <paramref name="kind"/> now: <c>healthy</c>, <c>healthy+degraded</c>, <c>degraded</c> or <c>all</c>.</summary>
     public string Tier(RequestKind kind)
@@ -210,15 +189,15 @@ internal sealed class ClusterRouting
             }
         }
 
-        var allSet = all.Build(settings);
-        var readSet = reads.Build(settings);
-        var writeSet = writes.Build(settings);
+        var allSet = all.Build(clusterId, settings, cap: 0, shedTo: null);
+        var readSet = reads.Build(clusterId, settings, settings.DegradedMaxInFlight, shedTo: allSet);
+        var writeSet = writes.Build(clusterId, settings, cap: 0, shedTo: null);
         return new ClusterRouting(clusterId, health.ToFrozenDictionary(StringComparer.Ordinal), metadata, settings)
         {
             AllSet = allSet,
             ReadSet = readSet,
             WriteSet = writeSet,
-            WriteFallbackSet = settings.WriteFallback == WriteFallbackOrder.DegradedFirst && degradedOnly.Count > 0 ? degradedOnly.Build(settings) : allSet,
+            WriteFallbackSet = settings.WriteFallback == WriteFallbackOrder.DegradedFirst && degradedOnly.Count > 0 ? degradedOnly.Build(clusterId, settings, cap: 0, shedTo: null) : allSet,
             ReadFallback = readSet.Count > 0 ? null : previous?.ReadFallback ?? new FallbackEpisode(),
             WriteFallback = writeSet.Count > 0 ? null : previous?.WriteFallback ?? new FallbackEpisode(),
         };
@@ -246,8 +225,16 @@ internal sealed class ClusterRouting
             }
         }
 
-        public WeightedSet Build(WeightSettings settings) =>
-            new([.. _destinations], [.. _weights], [.. _degraded], [.. _ramps], _rampEnds == DateTimeOffset.MinValue ? _rampEnds : _rampEnds + settings.SlowStartWindow);
+        public WeightedSet Build(string clusterId, WeightSettings settings, int cap, WeightedSet? shedTo) => new(
+            clusterId,
+            settings,
+            [.. _destinations],
+            [.. _weights],
+            [.. _degraded],
+            [.. _ramps],
+            _rampEnds == DateTimeOffset.MinValue ? _rampEnds : _rampEnds + settings.SlowStartWindow,
+            cap,
+            shedTo);
     }
 }
 

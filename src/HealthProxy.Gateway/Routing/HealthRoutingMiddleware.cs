@@ -38,7 +38,7 @@ internal sealed partial class HealthRoutingMiddleware(RequestDelegate next, Rout
             var eligible = routing.Eligible(kind);
             if (eligible.Count == 0 && routing.All.Count > 0)
             {
-                eligible = routing.FallbackSet(kind).Destinations;
+                eligible = routing.FallbackSet(kind);
                 metrics.Fallback(clusterId, kind);
                 if (routing.Fallback(kind)?.TryAnnounce() == true)
                 {

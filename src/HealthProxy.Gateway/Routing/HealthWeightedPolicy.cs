@@ -19,12 +19,13 @@ namespace HealthProxy.Gateway.Routing;
 /// not win for that reason: it is seldom drawn.
 /// </para>
 /// <para>
-/// The per-request work is a lookup in the routing table, two draws (a binary search each, or a pass over the set
-/// while an instance is in slow start) and field reads; nothing is allocated and nothing is locked. When another
-/// step narrowed the destinations to a list routing did not build, every one of them counts as weight 1.
+/// The per-request work is a type test (routing hands YARP its <see cref="WeightedSet"/> as the available
+/// destinations), two O(1) draws (a pass over the set while an instance is in slow start) and field reads; nothing is
+/// allocated and nothing is locked. When another step narrowed the destinations to a list routing did not build,
+/// every one of them counts as weight 1.
 /// </para>
 /// </remarks>
-internal sealed class HealthWeightedPolicy(RoutingTable table, TimeProvider timeProvider, GatewayMetrics metrics) : ILoadBalancingPolicy
+internal sealed class HealthWeightedPolicy(TimeProvider timeProvider, GatewayMetrics metrics) : ILoadBalancingPolicy
 {
     /// <summary>The name clusters give as <c>LoadBalancingPolicy</c>.</summary>
     public const string PolicyName = "HealthWeighted";
@@ -33,31 +34,33 @@ internal sealed class HealthWeightedPolicy(RoutingTable table, TimeProvider time
 
     public DestinationState? PickDestination(HttpContext context, ClusterState cluster, IReadOnlyList<DestinationState> availableDestinations)
     {
-        var count = availableDestinations.Count;
-        if (count == 0)
+        if (availableDestinations is not WeightedSet set)
+        {
+            return availableDestinations.Count switch
+            {
+                0 => null,
+                1 => availableDestinations[0],
+                _ => Unweighted(availableDestinations),
+            };
+        }
+
+        if (set.Count == 0)
         {
             return null;
         }
 
-        if (!table.TryGet(cluster.ClusterId, out var routing) || routing.SetOf(availableDestinations) is not { } set)
-        {
-            return count == 1 ? availableDestinations[0] : Unweighted(availableDestinations);
-        }
-
-        var settings = routing.Settings;
-        var cap = ReferenceEquals(set, routing.ReadSet) ? settings.DegradedMaxInFlight : 0;
         var now = set.RampEnds == DateTimeOffset.MinValue ? default : timeProvider.GetUtcNow();
         var ramping = now != default && now < set.RampEnds;
-        var picked = Pick(set, settings, now, ramping, cap);
+        var picked = Pick(set, set.Settings, now, ramping, set.Cap);
         if (picked >= 0)
         {
             return set.Destinations[picked];
         }
 
-        // Every instance that may take the read is a degraded one at its cap: shed it to the fallback set.
-        metrics.DegradedShed(cluster.ClusterId);
-        var fallback = routing.AllSet;
-        return fallback.Count == 0 ? null : fallback.Destinations[Pick(fallback, settings, now, ramping: false, cap: 0)];
+        // Every instance that may take the request is a degraded one at its cap: shed it to the fallback set.
+        metrics.DegradedShed(set.ClusterId);
+        var fallback = set.ShedTo;
+        return fallback is null || fallback.Count == 0 ? null : fallback.Destinations[Pick(fallback, fallback.Settings, now, ramping: false, cap: 0)];
     }
 
     /// <summary>Picks an index of <paramref name="set"/>, or -1 when every instance is a degraded one at <paramref name="cap"/>.</summary>
@@ -109,11 +112,8 @@ internal sealed class HealthWeightedPolicy(RoutingTable table, TimeProvider time
     {
         if (!ramping)
         {
-            var target = Random.Shared.NextDouble() * set.Total;
-            var index = Array.BinarySearch(set.Cumulative, target);
-            // BinarySearch gives the complement of the first larger element when there is no exact match.
-            index = index < 0 ? ~index : index + 1;
-            return Math.Min(index, set.Count - 1);
+            var column = Random.Shared.Next(set.Count);
+            return Random.Shared.NextDouble() < set.Probability[column] ? column : set.Alias[column];
         }
 
         var total = 0d;
