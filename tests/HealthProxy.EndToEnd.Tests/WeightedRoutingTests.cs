@@ -113,6 +113,29 @@ public sealed class WeightedRoutingTests : IAsyncDisposable
         Assert.InRange(slowStart.GetProperty("progress").GetDouble(), 0, 0.3);
     }
 
+    [Fact]
+    public async Task DegradedCap_SlowDegradedInstance_TakesNoMoreReadsThanTheCapWhileTheyHang()
+    {
+        var healthy = Add("a");
+        var degraded = Add("b", "{\"status\":\"degraded\"}");
+        // b answers reads after 2 s: without the cap, at an even weight it would take about half of a burst.
+        degraded.Server.Given(WireMock.RequestBuilders.Request.Create().WithPath("/items").UsingGet())
+            .AtPriority(10)
+            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(200).WithHeader("X-Served-By", "b").WithBody("b").WithDelay(TimeSpan.FromSeconds(2)));
+        var settings = Settings(healthy, degraded);
+        settings[$"ReverseProxy:Clusters:{GatewaySettings.Cluster}:Metadata:HealthProxy.DegradedWeight"] = "1";
+        settings[$"ReverseProxy:Clusters:{GatewaySettings.Cluster}:Metadata:HealthProxy.DegradedMaxInFlight"] = "2";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await gateway.WaitStartedAsync();
+        await gateway.WaitForStatesAsync(GatewaySettings.Cluster, ("a", HealthState.Healthy), ("b", HealthState.Degraded));
+
+        var shares = await SharesAsync(gateway, HttpMethod.Get, 60);
+
+        // Every read was served; b got at most its cap (plus the few picked at the same instant) while they hung.
+        Assert.Equal(1, shares.GetValueOrDefault("a") + shares.GetValueOrDefault("b"), 6);
+        Assert.InRange(degraded.Server.LogEntries.Count(e => e.RequestMessage.Path == "/items"), 1, 6);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var backend in _backends)
