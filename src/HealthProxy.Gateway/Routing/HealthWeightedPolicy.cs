@@ -1,3 +1,4 @@
+using System.Buffers;
 using HealthProxy.Gateway.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.LoadBalancing;
@@ -71,13 +72,38 @@ internal sealed class HealthWeightedPolicy(TimeProvider timeProvider, GatewayMet
             return Capped(set, 0, cap) ? -1 : 0;
         }
 
-        var first = Draw(set, settings, now, ramping);
-        var second = Draw(set, settings, now, ramping);
+        if (!ramping)
+        {
+            return Choose(set, set.Weights, cap, Draw(set), Draw(set));
+        }
+
+        // Slow start: this moment's weights, computed once for both draws and the comparison.
+        const int StackLimit = 128;
+        double[]? rented = null;
+        var weights = set.Count <= StackLimit ? stackalloc double[set.Count] : (rented = ArrayPool<double>.Shared.Rent(set.Count)).AsSpan(0, set.Count);
+        var total = 0d;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            weights[i] = set.WeightAt(i, settings, now);
+            total += weights[i];
+        }
+
+        var picked = Choose(set, weights, cap, Draw(weights, total), Draw(weights, total));
+        if (rented is not null)
+        {
+            ArrayPool<double>.Shared.Return(rented);
+        }
+
+        return picked;
+    }
+
+    private static int Choose(WeightedSet set, ReadOnlySpan<double> weights, int cap, int first, int second)
+    {
         var firstOpen = !Capped(set, first, cap);
         var secondOpen = !Capped(set, second, cap);
         if (firstOpen && secondOpen)
         {
-            return Fewer(set, settings, now, ramping, second, first) ? second : first;
+            return Fewer(set, weights, second, first) ? second : first;
         }
 
         if (firstOpen || secondOpen)
@@ -88,7 +114,7 @@ internal sealed class HealthWeightedPolicy(TimeProvider timeProvider, GatewayMet
         var best = -1;
         for (var i = 0; i < set.Count; i++)
         {
-            if (!Capped(set, i, cap) && (best < 0 || Fewer(set, settings, now, ramping, i, best)))
+            if (!Capped(set, i, cap) && (best < 0 || Fewer(set, weights, i, best)))
             {
                 best = i;
             }
@@ -101,38 +127,33 @@ internal sealed class HealthWeightedPolicy(TimeProvider timeProvider, GatewayMet
         cap > 0 && set.Degraded[index] && set.Destinations[index].ConcurrentRequestCount >= cap;
 
     /// <summary>Whether <paramref name="a"/> has fewer requests in flight per unit of weight than <paramref name="b"/>.</summary>
-    private static bool Fewer(WeightedSet set, WeightSettings settings, DateTimeOffset now, bool ramping, int a, int b)
+    private static bool Fewer(WeightedSet set, ReadOnlySpan<double> weights, int a, int b) =>
+        set.Destinations[a].ConcurrentRequestCount * weights[b] < set.Destinations[b].ConcurrentRequestCount * weights[a];
+
+    /// <summary>A draw in proportion to the snapshot's weights, by its alias tables.</summary>
+    private static int Draw(WeightedSet set)
     {
-        var weightA = ramping ? set.WeightAt(a, settings, now) : set.Weights[a];
-        var weightB = ramping ? set.WeightAt(b, settings, now) : set.Weights[b];
-        return set.Destinations[a].ConcurrentRequestCount * weightB < set.Destinations[b].ConcurrentRequestCount * weightA;
+        // One random number serves both halves of the draw: the low 32 bits pick the column, the high 31 the coin.
+        var random = (ulong)Random.Shared.NextInt64();
+        var column = (int)(((random & uint.MaxValue) * (ulong)set.Count) >> 32);
+        var coin = (random >> 32) * (1.0 / (1UL << 31));
+        return coin < set.Probability[column] ? column : set.Alias[column];
     }
 
-    private static int Draw(WeightedSet set, WeightSettings settings, DateTimeOffset now, bool ramping)
+    /// <summary>A draw in proportion to <paramref name="weights"/>, by a pass over them.</summary>
+    private static int Draw(ReadOnlySpan<double> weights, double total)
     {
-        if (!ramping)
-        {
-            var column = Random.Shared.Next(set.Count);
-            return Random.Shared.NextDouble() < set.Probability[column] ? column : set.Alias[column];
-        }
-
-        var total = 0d;
-        for (var i = 0; i < set.Count; i++)
-        {
-            total += set.WeightAt(i, settings, now);
-        }
-
         var remaining = Random.Shared.NextDouble() * total;
-        for (var i = 0; i < set.Count; i++)
+        for (var i = 0; i < weights.Length; i++)
         {
-            remaining -= set.WeightAt(i, settings, now);
+            remaining -= weights[i];
             if (remaining < 0)
             {
                 return i;
             }
         }
 
-        return set.Count - 1;
+        return weights.Length - 1;
     }
 
     private static DestinationState Unweighted(IReadOnlyList<DestinationState> destinations)
