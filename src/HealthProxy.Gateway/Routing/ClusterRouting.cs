@@ -90,12 +90,14 @@ internal sealed class ClusterRouting
     /// </summary>
     public InstanceWeight[] Weights(DateTimeOffset now)
     {
+        // The read and write sets are subsequences of the full set, in the same (id) order: one walk matches them.
         var result = new InstanceWeight[AllSet.Count];
+        int nextRead = 0, nextWrite = 0;
         for (var i = 0; i < AllSet.Count; i++)
         {
             var destination = AllSet.Destinations[i];
-            var read = ReadSet.IndexOf(destination.DestinationId);
-            var write = WriteSet.IndexOf(destination.DestinationId);
+            var read = nextRead < ReadSet.Count && ReferenceEquals(ReadSet.Destinations[nextRead], destination) ? nextRead++ : -1;
+            var write = nextWrite < WriteSet.Count && ReferenceEquals(WriteSet.Destinations[nextWrite], destination) ? nextWrite++ : -1;
             var ramp = read >= 0 && ReadSet.RampStarts[read] != DateTimeOffset.MinValue ? Settings.RampFactor(now - ReadSet.RampStarts[read]) : 1;
             result[i] = new InstanceWeight(
                 destination.DestinationId,

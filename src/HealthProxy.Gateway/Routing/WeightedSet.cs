@@ -87,20 +87,6 @@ internal sealed class WeightedSet : IReadOnlyList<DestinationState>
 
     public int Count => Destinations.Length;
 
-    /// <summary>Index of <paramref name="destinationId"/>, or -1.</summary>
-    public int IndexOf(string destinationId)
-    {
-        for (var i = 0; i < Destinations.Length; i++)
-        {
-            if (string.Equals(Destinations[i].DestinationId, destinationId, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
     /// <summary>A destination's weight at <paramref name="now"/>, slow start included.</summary>
     public double WeightAt(int index, WeightSettings settings, DateTimeOffset now) =>
         RampStarts[index] == DateTimeOffset.MinValue ? Weights[index] : Weights[index] * settings.RampFactor(now - RampStarts[index]);

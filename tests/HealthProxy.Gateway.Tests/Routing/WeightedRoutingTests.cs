@@ -23,6 +23,9 @@ public class WeightedRoutingTests
         var shares = Shares(routing.ReadSet, WeightSettings.Default);
         Assert.InRange(shares["c"], 0.08, 0.10);
         Assert.Equal(["a", "b"], routing.Writes.Select(d => d.DestinationId));
+        Assert.Equal(
+            [new InstanceWeight("a", 1, 1, 1, 0), new InstanceWeight("b", 1, 1, 1, 0), new InstanceWeight("c", 0.2, 0, 1, 0)],
+            routing.Weights(Now));
     }
 
     [Fact]
