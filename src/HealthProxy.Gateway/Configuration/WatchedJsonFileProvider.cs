@@ -38,6 +38,9 @@ internal sealed class WatchedJsonFileProvider : ConfigurationProvider, IDisposab
         _watcher = Watch(System.IO.Path.GetDirectoryName(source.Path));
     }
 
+    /// <summary>The file's full path.</summary>
+    public string Path => _source.Path;
+
     /// <summary>The first load: a problem here stops the gateway, naming the file (and line and byte for bad JSON).</summary>
     public override void Load()
     {

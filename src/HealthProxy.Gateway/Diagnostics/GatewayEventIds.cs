@@ -41,4 +41,6 @@ internal static class GatewayEventIds
     public const int SettingNeedsRestart = 1804;
     public const int ConfigReloadFailed = 1805;
     public const int SettingsApplyFailed = 1806;
+    public const int StartupConfigFiles = 2100;
+    public const int StartupListening = 2101;
 }

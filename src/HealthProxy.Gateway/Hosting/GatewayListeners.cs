@@ -27,6 +27,7 @@ internal sealed class GatewayListeners
     private const string KestrelEndpointsKey = "Kestrel:Endpoints";
 
     private ListenOptions? _metrics;
+    private bool _bindsMainAddresses;
 
     /// <summary>The gRPC health port's listener.</summary>
     public GrpcHealthListener Grpc { get; } = new();
@@ -36,6 +37,13 @@ internal sealed class GatewayListeners
 
     /// <summary>The bound metrics port, or null when the scrape path is served on the main port.</summary>
     public int? MetricsPort => _metrics?.IPEndPoint?.Port;
+
+    /// <summary>
+    /// Whether this class binds the main addresses itself. The host then still hands Kestrel the same
+    /// addresses from <c>urls</c>/<c>http_ports</c>, which Kestrel would ignore with an "Overriding address(es)"
+    /// warning, so <see cref="ServerAddressesStartupFilter"/> takes them back first.
+    /// </summary>
+    public bool BindsMainAddresses => _bindsMainAddresses;
 
     /// <summary>Whether a dedicated port exists, so requests must be checked for the port they came in on.</summary>
     public bool AnyDedicatedPort => Grpc.Options is not null || _metrics is not null;
@@ -63,11 +71,13 @@ internal sealed class GatewayListeners
             return;
         }
 
+        builder.Services.AddSingleton<IStartupFilter, ServerAddressesStartupFilter>();
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var settings = context.Configuration;
             if (!settings.GetSection(KestrelEndpointsKey).GetChildren().Any())
             {
+                listeners._bindsMainAddresses = true;
                 foreach (var url in MainUrls(settings))
                 {
                     ListenOnUrl(kestrel, url);

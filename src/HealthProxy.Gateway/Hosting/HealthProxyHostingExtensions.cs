@@ -54,6 +54,7 @@ public static class HealthProxyHostingExtensions
         services.AddSingleton<GatewayHealthView>();
         AddGracefulShutdown(services);
         services.AddHostedService<UnobservedTaskExceptionLogger>();
+        services.AddHostedService<StartupReport>();
 
         // The store listens first so destinations exist before anything reports on them.
         services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<InstanceHealthStore>());

@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using HealthProxy.Gateway.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using HealthProxy.Gateway.Diagnostics;
+using HealthProxy.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace HealthProxy.Gateway.Tests.Hosting;
@@ -110,6 +112,26 @@ public sealed class GatewayListenersTests : IDisposable
     }
 
     [Fact]
+    public async Task Startup_WithGrpcAndMetricsPorts_LogsFilesAndWhatEachPortServesWithoutWarnings()
+    {
+        var (main, grpc, metrics) = (FreePort(), FreePort(), FreePort());
+        await File.WriteAllTextAsync(Path.Combine(_contentRoot, "appsettings.json"), "{}");
+        var logs = new CapturedLogs();
+        await using var app = await StartAsync([$"--urls=http://127.0.0.1:{main}"], new()
+        {
+            ["HealthProxy:Grpc:Port"] = Port(grpc),
+            ["HealthProxy:Metrics:Port"] = Port(metrics),
+        }, logs);
+
+        await AssertServesAsync(main);
+        Assert.True(logs.Has(GatewayEventIds.StartupConfigFiles, Path.Combine(_contentRoot, "appsettings.json")));
+        Assert.True(logs.Has(GatewayEventIds.StartupListening, $"http://127.0.0.1:{main}", "proxied traffic"));
+        Assert.True(logs.Has(GatewayEventIds.StartupListening, $"http://127.0.0.1:{grpc}", "gRPC health"));
+        Assert.True(logs.Has(GatewayEventIds.StartupListening, $"http://127.0.0.1:{metrics}", "/metrics only"));
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Warning);
+    }
+
+    [Fact]
     public void MainUrls_ResolvedAsTheHostDoes()
     {
         static IReadOnlyList<string> Urls(Dictionary<string, string?> settings) =>
@@ -122,7 +144,7 @@ public sealed class GatewayListenersTests : IDisposable
 
     public void Dispose() => Directory.Delete(_contentRoot, recursive: true);
 
-    private async Task<WebApplication> StartAsync(string[] args, Dictionary<string, string?> settings)
+    private async Task<WebApplication> StartAsync(string[] args, Dictionary<string, string?> settings, CapturedLogs? logs = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, EnvironmentName = "Testing", ContentRootPath = _contentRoot });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -139,6 +161,11 @@ public sealed class GatewayListenersTests : IDisposable
         // The command line last, as the host orders it.
         builder.Configuration.AddCommandLine(args);
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+
         builder.AddHealthProxy();
         var app = builder.Build();
         app.MapHealthProxy();
