@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using HealthProxy.Gateway.Configuration;
 using HealthProxy.Gateway.Diagnostics;
@@ -47,30 +46,12 @@ internal static class PickCost
             var available = routing.Reads;
             foreach (var candidate in new ILoadBalancingPolicy[] { yarp, policy })
             {
-                for (var i = 0; i < 1_000_000; i++)
-                {
-                    candidate.PickDestination(context, cluster, available);
-                }
-
-                var before = GC.GetAllocatedBytesForCurrentThread();
-                var started = Stopwatch.GetTimestamp();
-                for (var i = 0; i < iterations; i++)
-                {
-                    candidate.PickDestination(context, cluster, available);
-                }
-
-                var elapsed = Stopwatch.GetElapsedTime(started);
-                var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-                Console.WriteLine($"{name,-44} {candidate.Name,-18} {elapsed.TotalNanoseconds / iterations,9:F1} {(double)allocated / iterations,8:F2}");
+                var (ns, bytes) = PerCall.Measure(() => candidate.PickDestination(context, cluster, available), iterations, warmup: 1_000_000);
+                Console.WriteLine($"{name,-44} {candidate.Name,-18} {ns,9:F1} {bytes,8:F2}");
             }
 
-            var pickStarted = Stopwatch.GetTimestamp();
-            for (var i = 0; i < iterations; i++)
-            {
-                HealthWeightedPolicy.Pick(routing.ReadSet, settings, now, slowStart, 0);
-            }
-
-            Console.WriteLine($"{name,-44} {"(draws only)",-18} {Stopwatch.GetElapsedTime(pickStarted).TotalNanoseconds / iterations,9:F1}");
+            var (drawNs, _) = PerCall.Measure(() => HealthWeightedPolicy.Pick(routing.ReadSet, settings, now, slowStart, 0), iterations, warmup: 0);
+            Console.WriteLine($"{name,-44} {"(draws only)",-18} {drawNs,9:F1}");
         }
 
         return 0;

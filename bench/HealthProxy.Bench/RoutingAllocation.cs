@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using HealthProxy.Gateway.Configuration;
 using HealthProxy.Gateway.Diagnostics;
@@ -68,23 +67,9 @@ internal static class RoutingAllocation
 
             Fill(table, clusterId, states);
             var context = Context(clusterId, method, declared);
-            for (var i = 0; i < 10_000; i++)
-            {
-                _ = middleware.InvokeAsync(context);   // JIT and tiering out of the way
-            }
-
-            var started = Stopwatch.GetTimestamp();
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            for (var i = 0; i < iterations; i++)
-            {
-                _ = middleware.InvokeAsync(context);
-            }
-
-            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            var perRequest = (double)allocated / iterations;
+            var (ns, perRequest) = PerCall.Measure(() => _ = middleware.InvokeAsync(context), iterations, warmup: 10_000);
             worst = Math.Max(worst, perRequest);
-            Console.WriteLine($"{name,-44} {perRequest,10:F3} {elapsed.TotalNanoseconds / iterations,11:F1}");
+            Console.WriteLine($"{name,-44} {perRequest,10:F3} {ns,11:F1}");
         }
 
         Console.WriteLine(worst == 0 ? "target 0 B/request: PASS" : $"target 0 B/request: FAIL ({worst:F3} B)");

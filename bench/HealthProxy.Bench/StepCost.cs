@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.Resilience;
@@ -79,23 +78,15 @@ internal static class StepCost
         Console.WriteLine($"{"step",-48} {"ns/call",9} {"B/call",8}");
         foreach (var (name, invoke, reset) in steps)
         {
-            for (var i = 0; i < 20_000; i++)
-            {
-                reset();
-                invoke().GetAwaiter().GetResult();
-            }
-
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            var started = Stopwatch.GetTimestamp();
-            for (var i = 0; i < iterations; i++)
-            {
-                reset();
-                invoke().GetAwaiter().GetResult();
-            }
-
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Console.WriteLine($"{name,-48} {elapsed.TotalNanoseconds / iterations,9:F1} {(double)allocated / iterations,8:F1}");
+            var (ns, bytes) = PerCall.Measure(
+                () =>
+                {
+                    reset();
+                    invoke().GetAwaiter().GetResult();
+                },
+                iterations,
+                warmup: 20_000);
+            Console.WriteLine($"{name,-48} {ns,9:F1} {bytes,8:F1}");
         }
 
         detector.Dispose();

@@ -79,76 +79,33 @@ public sealed record WeightSettings
             return Default;
         }
 
-        var settings = Default;
-        if (Text(metadata, HealthProxyMetadata.DegradedMode) is { } mode)
+        var window = TimeSpan.FromHours(1);
+        return new WeightSettings
         {
-            if (Enum.TryParse<DegradedMode>(mode, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
-            {
-                settings = settings with { DegradedMode = parsed };
-            }
-            else
-            {
-                problems?.Add($"{keyPrefix}:{HealthProxyMetadata.DegradedMode} must be 'Weighted' or 'SpillOver' (got '{mode}').");
-            }
-        }
-
-        if (Fraction(metadata, HealthProxyMetadata.DegradedWeight, keyPrefix, problems, min: 0, max: 1) is { } degradedWeight)
-        {
-            settings = settings with { DegradedWeight = degradedWeight };
-        }
-
-        if (Fraction(metadata, HealthProxyMetadata.OverprovisioningFactor, keyPrefix, problems, min: 1, max: 100) is { } factor)
-        {
-            settings = settings with { OverprovisioningFactor = factor };
-        }
-
-        if (Text(metadata, HealthProxyMetadata.DegradedMaxInFlight) is { } cap)
-        {
-            if (int.TryParse(cap, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
-            {
-                settings = settings with { DegradedMaxInFlight = parsed };
-            }
-            else
-            {
-                problems?.Add($"{keyPrefix}:{HealthProxyMetadata.DegradedMaxInFlight} must be a whole number of requests, 0 for no cap (got '{cap}').");
-            }
-        }
-
-        if (Text(metadata, HealthProxyMetadata.SlowStartWindow) is { } window)
-        {
-            if (TimeSpan.TryParse(window, CultureInfo.InvariantCulture, out var parsed) && parsed >= TimeSpan.Zero && parsed <= TimeSpan.FromHours(1))
-            {
-                settings = settings with { SlowStartWindow = parsed };
-            }
-            else
-            {
-                problems?.Add($"{keyPrefix}:{HealthProxyMetadata.SlowStartWindow} must be a duration from 00:00:00 to 01:00:00 (got '{window}').");
-            }
-        }
-
-        if (Fraction(metadata, HealthProxyMetadata.SlowStartAggression, keyPrefix, problems, min: 0.01, max: 100) is { } aggression)
-        {
-            settings = settings with { SlowStartAggression = aggression };
-        }
-
-        if (Fraction(metadata, HealthProxyMetadata.SlowStartMinWeight, keyPrefix, problems, min: 0.01, max: 1) is { } minWeight)
-        {
-            settings = settings with { SlowStartMinWeight = minWeight };
-        }
-
-        if (Text(metadata, HealthProxyMetadata.WriteFallback) is { } order)
-        {
-            if (Enum.TryParse<WriteFallbackOrder>(order, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
-            {
-                settings = settings with { WriteFallback = parsed };
-            }
-            else
-            {
-                problems?.Add($"{keyPrefix}:{HealthProxyMetadata.WriteFallback} must be 'All' or 'DegradedFirst' (got '{order}').");
-            }
-        }
-
-        return settings;
+            DegradedMode = Value<DegradedMode>(metadata, HealthProxyMetadata.DegradedMode, keyPrefix, problems, TryParseName, "'Weighted' or 'SpillOver'")
+                ?? Default.DegradedMode,
+            DegradedWeight = Fraction(metadata, HealthProxyMetadata.DegradedWeight, keyPrefix, problems, min: 0, max: 1) ?? Default.DegradedWeight,
+            OverprovisioningFactor = Fraction(metadata, HealthProxyMetadata.OverprovisioningFactor, keyPrefix, problems, min: 1, max: 100)
+                ?? Default.OverprovisioningFactor,
+            DegradedMaxInFlight = Value(
+                metadata,
+                HealthProxyMetadata.DegradedMaxInFlight,
+                keyPrefix,
+                problems,
+                (string text, out int value) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value),
+                "a whole number of requests, 0 for no cap") ?? Default.DegradedMaxInFlight,
+            SlowStartWindow = Value(
+                metadata,
+                HealthProxyMetadata.SlowStartWindow,
+                keyPrefix,
+                problems,
+                (string text, out TimeSpan value) => TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value) && value >= TimeSpan.Zero && value <= window,
+                "a duration from 00:00:00 to 01:00:00") ?? Default.SlowStartWindow,
+            SlowStartAggression = Fraction(metadata, HealthProxyMetadata.SlowStartAggression, keyPrefix, problems, min: 0.01, max: 100) ?? Default.SlowStartAggression,
+            SlowStartMinWeight = Fraction(metadata, HealthProxyMetadata.SlowStartMinWeight, keyPrefix, problems, min: 0.01, max: 1) ?? Default.SlowStartMinWeight,
+            WriteFallback = Value<WriteFallbackOrder>(metadata, HealthProxyMetadata.WriteFallback, keyPrefix, problems, TryParseName, "'All' or 'DegradedFirst'")
+                ?? Default.WriteFallback,
+        };
     }
 
     /// <summary>
@@ -175,19 +132,37 @@ public sealed record WeightSettings
     private static string? Text(IReadOnlyDictionary<string, string> metadata, string key) =>
         metadata.TryGetValue(key, out var value) && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
 
-    private static double? Fraction(IReadOnlyDictionary<string, string> metadata, string key, string keyPrefix, List<string>? problems, double min, double max)
+    private static double? Fraction(IReadOnlyDictionary<string, string> metadata, string key, string keyPrefix, List<string>? problems, double min, double max) =>
+        Value(
+            metadata,
+            key,
+            keyPrefix,
+            problems,
+            (string text, out double value) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value >= min && value <= max,
+            $"a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
+
+    /// <summary>The value of <paramref name="key"/>, null when absent; a value that does not parse is a problem naming the key and what it must be.</summary>
+    private static T? Value<T>(IReadOnlyDictionary<string, string> metadata, string key, string keyPrefix, List<string>? problems, TryParser<T> tryParse, string expected)
+        where T : struct
     {
         if (Text(metadata, key) is not { } text)
         {
             return null;
         }
 
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+        if (tryParse(text, out var value))
         {
             return value;
         }
 
-        problems?.Add($"{keyPrefix}:{key} must be a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)} (got '{text}').");
+        problems?.Add($"{keyPrefix}:{key} must be {expected} (got '{text}').");
         return null;
     }
+
+    /// <summary>An enum member by name, any case; undefined values are refused.</summary>
+    private static bool TryParseName<TEnum>(string text, out TEnum value)
+        where TEnum : struct, Enum =>
+        Enum.TryParse(text, ignoreCase: true, out value) && Enum.IsDefined(value);
+
+    private delegate bool TryParser<T>(string text, out T value);
 }
