@@ -128,7 +128,9 @@ public sealed class GatewayListenersTests : IDisposable
         Assert.True(logs.Has(GatewayEventIds.StartupListening, $"http://127.0.0.1:{main}", "proxied traffic"));
         Assert.True(logs.Has(GatewayEventIds.StartupListening, $"http://127.0.0.1:{grpc}", "gRPC health"));
         Assert.True(logs.Has(GatewayEventIds.StartupListening, $"http://127.0.0.1:{metrics}", "/metrics only"));
-        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Warning);
+        // Unobserved task exceptions are process-wide: UnobservedTaskExceptionLoggerTests faults tasks on purpose, and every
+        // gateway in this test process hears of them whenever the finalizer runs.
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Warning && e.Category != typeof(UnobservedTaskExceptionLogger).FullName);
     }
 
     [Fact]
