@@ -5,6 +5,8 @@
 #   - it serves /health/ready on the traffic port (8080) and /metrics on the management port the manifests scrape;
 #   - it runs as the image's non-root user;
 #   - its HEALTHCHECK command passes while it serves and fails once it is gone;
+#   - Prometheus (Debian's, when installed) scrapes that port and gets the gateway's series;
+#   - a route added to the configuration file while it runs serves without a restart;
 #   - SIGTERM drains: readiness turns 503 at once while traffic is still served, then the process exits 0.
 # Exits 1 naming the first check that failed.
 set -euo pipefail
@@ -79,6 +81,41 @@ pass "/metrics on $metrics_port (the Deployment's metrics port), not on the traf
 
 buildah run --isolation chroot "$container" -- "${healthcheck[@]}" >/dev/null 2>&1 || fail "HEALTHCHECK '${healthcheck[*]}' failed while the gateway serves"
 pass "HEALTHCHECK passes while serving"
+
+if command -v prometheus >/dev/null; then
+  scrape=$(mktemp -d)
+  prometheus_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  cat >"$scrape/prometheus.yml" <<EOF
+global: { scrape_interval: 1s }
+scrape_configs:
+  - job_name: healthproxy
+    static_configs: [ { targets: ["127.0.0.1:$metrics_port"] } ]
+EOF
+  prometheus --config.file="$scrape/prometheus.yml" --storage.tsdb.path="$scrape/data" \
+    --web.listen-address="127.0.0.1:$prometheus_port" >"$scrape/log" 2>&1 &
+  prometheus_pid=$!
+  scraped() { curl -s "http://127.0.0.1:$prometheus_port/api/v1/query?query=healthproxy_instances" | grep -q '"__name__":"healthproxy_instances"'; }
+  within 60 scraped || { kill "$prometheus_pid"; tail -5 "$scrape/log"; fail "Prometheus did not get healthproxy_instances from port $metrics_port"; }
+  kill "$prometheus_pid"; wait "$prometheus_pid" 2>/dev/null || true
+  rm -rf "$scrape"
+  pass "Prometheus scrapes $metrics_port and stores healthproxy_instances"
+fi
+
+# A live edit: a new route in the image's configuration file serves once the gateway has read it (no restart).
+answers "$http_port" /edited/x 404 || fail "/edited/x is routed before the edit"
+edited=$(mktemp)
+python3 - "$edited" <<'EOF'
+import json, sys
+config = json.load(open("appsettings.json"))
+config["ReverseProxy"]["Routes"]["edited"] = {"ClusterId": "catalog", "Match": {"Path": "/edited/{**rest}"}}
+json.dump(config, open(sys.argv[1], "w"), indent=2)
+EOF
+chmod 644 "$edited"
+buildah copy --quiet "$container" "$edited" /app/appsettings.json >/dev/null
+rm -f "$edited"
+routed() { [ "$(status "$http_port" /edited/x)" != 404 ]; }
+within 15 routed || fail "a route added to /app/appsettings.json was not served within 15 s"
+pass "a route added to /app/appsettings.json serves without a restart ($(status "$http_port" /edited/x) from the cluster of the image's default configuration, whose instances are not there)"
 
 kill -TERM "$pid"
 stop=$(date +%s%N)
