@@ -30,6 +30,7 @@ internal sealed partial class ResilienceMiddleware(
     RouteResilienceTable routes,
     RoutingTable table,
     GatewayMetrics metrics,
+    GatewayTracing tracing,
     IOptions<RetryOptions> retryOptions,
     ILogger<ResilienceMiddleware> logger)
 {
@@ -70,6 +71,7 @@ internal sealed partial class ResilienceMiddleware(
         var first = feature.AvailableDestinations[0];
         var health = route.PassiveHealth && cluster.TryGet(first.DestinationId, out var found) ? found : null;
         AttemptFailure failure;
+        tracing.Attempting(clusterId, first.DestinationId, 1, health is { IsEjected: true }, reason: null);
         if (health is { IsEjected: true })
         {
             failure = AttemptFailure.NotSent;
@@ -152,6 +154,7 @@ internal sealed partial class ResilienceMiddleware(
             context.Features.Set(last ? RetryMarker.Final : null);
             feature.AvailableDestinations = other;
             var health = route.PassiveHealth && cluster.TryGet(other.DestinationId, out var found) ? found : null;
+            tracing.Attempting(cluster.ClusterId, other.DestinationId, attempt, ejected: false, reason);
             var timedOut = false;
             if (policy.PerTryTimeout is { } perTry)
             {

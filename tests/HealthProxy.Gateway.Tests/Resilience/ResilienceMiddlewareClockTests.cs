@@ -175,6 +175,7 @@ public sealed class ResilienceMiddlewareClockTests : IDisposable
         new RouteResilienceTable(),
         _table,
         _metrics,
+        new GatewayTracing(false, _store),
         Options.Create(new RetryOptions { BackoffBaseDelay = backoff, BackoffMaxDelay = TimeSpan.FromMilliseconds(250) }),
         NullLogger<ResilienceMiddleware>.Instance);
 
