@@ -50,9 +50,13 @@ public sealed class RetryOptions
             yield return $"{SectionName}:{nameof(BackoffBaseDelay)} must be between 00:00:00 and 00:00:10 (got {BackoffBaseDelay}).";
         }
 
-        if (BackoffMaxDelay < BackoffBaseDelay || BackoffMaxDelay > TimeSpan.FromSeconds(10))
+        if (BackoffMaxDelay > TimeSpan.FromSeconds(10))
         {
-            yield return $"{SectionName}:{nameof(BackoffMaxDelay)} must be at least BackoffBaseDelay and at most 00:00:10 (got {BackoffMaxDelay}).";
+            yield return $"{SectionName}:{nameof(BackoffMaxDelay)} must be at most 00:00:10 (got {BackoffMaxDelay}).";
+        }
+        else if (BackoffMaxDelay < BackoffBaseDelay)
+        {
+            yield return $"{SectionName}:{nameof(BackoffMaxDelay)} ({BackoffMaxDelay}) must not be shorter than {SectionName}:{nameof(BackoffBaseDelay)} ({BackoffBaseDelay}).";
         }
     }
 }

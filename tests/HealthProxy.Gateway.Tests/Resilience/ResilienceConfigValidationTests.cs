@@ -33,7 +33,7 @@ public class ResilienceConfigValidationTests
     [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.ActivityTimeout", "forever", "ReverseProxy:Routes:orders:Metadata:HealthProxy.ActivityTimeout must be a time span between 00:00:01 and 1.00:00:00 (got 'forever')")]
     [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.ActivityTimeout", "00:00:00", "ReverseProxy:Routes:orders:Metadata:HealthProxy.ActivityTimeout must be a time span")]
     [InlineData("HealthProxy:Retries:BackoffBaseDelay", "00:01:00", "HealthProxy:Retries:BackoffBaseDelay must be between 00:00:00 and 00:00:10")]
-    [InlineData("HealthProxy:Retries:BackoffMaxDelay", "00:00:00.001", "HealthProxy:Retries:BackoffMaxDelay must be at least BackoffBaseDelay")]
+    [InlineData("HealthProxy:Retries:BackoffMaxDelay", "00:00:00.001", "HealthProxy:Retries:BackoffMaxDelay (00:00:00.0010000) must not be shorter than HealthProxy:Retries:BackoffBaseDelay (00:00:00.0250000)")]
     [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.RetryOn", "5xx,always", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.RetryOn must be a comma list of")]
     [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.MaxAttempts", "50", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.MaxAttempts must be a whole number from 1 to 10")]
     [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.RetriableStatusCodes", "2xx", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.RetriableStatusCodes must list codes or ranges")]

@@ -56,6 +56,7 @@ public sealed class RetryPolicyTests
     [Theory]
     [InlineData(HealthProxyMetadata.RetryOn, "5xx,sometimes", "p:HealthProxy.RetryOn must be a comma list of")]
     [InlineData(HealthProxyMetadata.RetryOn, "", "p:HealthProxy.RetryOn must be a comma list of")]
+    [InlineData(HealthProxyMetadata.RetryOn, " , ", "p:HealthProxy.RetryOn must be a comma list of")]
     [InlineData(HealthProxyMetadata.RetryOn, "retriable-status-codes", "p:HealthProxy.RetryOn lists retriable-status-codes but no HealthProxy.RetriableStatusCodes are set")]
     [InlineData(HealthProxyMetadata.RetriableStatusCodes, "200", "p:HealthProxy.RetriableStatusCodes must list codes or ranges from 400 to 599")]
     [InlineData(HealthProxyMetadata.RetriableStatusCodes, "5xx", "p:HealthProxy.RetriableStatusCodes must list codes or ranges from 400 to 599")]
