@@ -6,7 +6,9 @@ namespace HealthProxy.EndToEnd.Tests;
 /// The configurable retry policy end to end (<c>HealthProxy.RetryOn</c>, <c>HealthProxy.RetriableStatusCodes</c>,
 /// <c>HealthProxy.MaxAttempts</c>, <c>HealthProxy.PerTryTimeout</c>, <c>HealthProxy.IdempotentWrites</c>): each
 /// condition retried when listed and not when not, and writes never sent twice to instances whatever is listed.
+/// Serial: some read the gateway's /metrics, which would show a parallel test's gateway too.
 /// </summary>
+[Collection(Observability.SerialObservability.Name)]
 public sealed class RetryPolicyTests : IDisposable
 {
     private const string ClusterMetadata = $"ReverseProxy:Clusters:{GatewaySettings.Cluster}:Metadata:";
@@ -126,6 +128,28 @@ public sealed class RetryPolicyTests : IDisposable
         Assert.InRange(b.Received("GET") + c.Received("GET"), 8, 16);
         var metrics = await gateway.Client.GetStringAsync("/metrics");
         Assert.Contains(metrics.Split('\n'), l => l.StartsWith("healthproxy_retries_total{", StringComparison.Ordinal) && l.Contains("attempt=\"2\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RetryBudgetSpent_FailingCluster_NoRetriesAndRefusalsCountedByReason()
+    {
+        var a = Add("a");
+        var b = Add("b");
+        a.FailWith(500);
+        b.FailWith(500);
+        var settings = Settings(("HealthProxy.RetryOn", "5xx"), ("HealthProxy.MaxAttempts", "5"));
+        settings["HealthProxy:Retries:BudgetRatio"] = "0";
+        settings["HealthProxy:Retries:MinRetriesPerSecond"] = "0";
+        await using var gateway = await StartAsync(settings);
+
+        var served = await gateway.SendAsync(HttpMethod.Get, "/items", 10);
+
+        // Every instance fails and the budget allows nothing: each request is tried once, never multiplied.
+        Assert.Equal(10, served.Count(s => s is "a" or "b"));
+        Assert.Equal(10, a.Received("GET") + b.Received("GET"));
+        var metrics = await gateway.Client.GetStringAsync("/metrics");
+        Assert.Contains(metrics.Split('\n'), l => l.StartsWith("healthproxy_retries_budget_exhausted_total{", StringComparison.Ordinal) && l.Contains("reason=\"status\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(metrics.Split('\n'), l => l.StartsWith("healthproxy_retries_total{", StringComparison.Ordinal));
     }
 
     [Fact]
