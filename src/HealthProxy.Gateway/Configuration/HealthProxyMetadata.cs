@@ -57,4 +57,25 @@ public static class HealthProxyMetadata
 
     /// <summary>Cluster metadata: where writes go while no instance is healthy, <c>All</c> (default) or <c>DegradedFirst</c>.</summary>
     public const string WriteFallback = "HealthProxy.WriteFallback";
+    /// <summary>
+    /// Cluster or route metadata: the failures retried on another instance, a comma list of <c>5xx</c>,
+    /// <c>gateway-error</c>, <c>reset</c>, <c>connect-failure</c>, <c>refused-stream</c>, <c>retriable-status-codes</c>
+    /// (default <c>gateway-error,reset,connect-failure</c>). A route's value replaces its cluster's.
+    /// </summary>
+    public const string RetryOn = "HealthProxy.RetryOn";
+
+    /// <summary>Cluster or route metadata: the codes <c>retriable-status-codes</c> retries, codes and ranges from 400 to 599 (e.g. <c>500,409</c>).</summary>
+    public const string RetriableStatusCodes = "HealthProxy.RetriableStatusCodes";
+
+    /// <summary>Cluster or route metadata: attempts in all, the first included, 1 to 10 (default 2: one retry).</summary>
+    public const string MaxAttempts = "HealthProxy.MaxAttempts";
+
+    /// <summary>Cluster or route metadata: the limit on each attempt, a time span (default none); a timed-out attempt may be retried as a <c>reset</c>.</summary>
+    public const string PerTryTimeout = "HealthProxy.PerTryTimeout";
+
+    /// <summary>
+    /// Route metadata: <c>true</c> declares the route's writes idempotent, so a write without a body may be sent again
+    /// after it reached an instance, as a read may (default <c>false</c>: a write is retried only when it never left).
+    /// </summary>
+    public const string IdempotentWrites = "HealthProxy.IdempotentWrites";
 }

@@ -43,4 +43,5 @@ internal static class GatewayEventIds
     public const int SettingsApplyFailed = 1806;
     public const int StartupConfigFiles = 2100;
     public const int StartupListening = 2101;
+    public const int PerTryTimeout = 2200;
 }

@@ -15,6 +15,7 @@ internal sealed class GatewayMetrics
     // Seconds; a proxy hop is milliseconds, a hung backend is its ActivityTimeout (default 100 s).
     private static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 100];
 
+    private static readonly string[] AttemptNames = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
     private static readonly string[] StatusClasses = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"];
 
     private readonly Counter<long> _transitions;
@@ -38,8 +39,8 @@ internal sealed class GatewayMetrics
         _probeDuration = Meter.CreateHistogram("healthproxy.probe.duration", "s", "Duration of active health probes, by cluster and result.", tags: null, advice);
         _ejections = Meter.CreateCounter<long>("healthproxy.outlier.ejections", "{ejection}", "Destinations ejected by their circuit breaker, by cluster.");
         _ejectionsRefused = Meter.CreateCounter<long>("healthproxy.outlier.ejections_refused", "{ejection}", "Breaker trips not turned into ejections because of the cluster's max ejection percent.");
-        _retries = Meter.CreateCounter<long>("healthproxy.retries", "{retry}", "Requests retried on another destination, by cluster, request kind and reason.");
-        _retriesRefused = Meter.CreateCounter<long>("healthproxy.retries.budget_exhausted", "{request}", "Retryable failures not retried because the cluster's retry budget was spent.");
+        _retries = Meter.CreateCounter<long>("healthproxy.retries", "{retry}", "Requests retried on another destination, by cluster, request kind, reason and attempt (2 for the first retry).");
+        _retriesRefused = Meter.CreateCounter<long>("healthproxy.retries.budget_exhausted", "{request}", "Retryable failures not retried because the cluster's retry budget was spent, by cluster and reason.");
         _requestDuration = Meter.CreateHistogram(
             "healthproxy.request.duration", "s", "Proxied requests, by route, cluster, request kind and outcome (status class, error, canceled).", tags: null, advice);
         _degradedShed = Meter.CreateCounter<long>(
@@ -66,10 +67,17 @@ internal sealed class GatewayMetrics
 
     public void EjectionRefused(string clusterId) => _ejectionsRefused.Add(1, new KeyValuePair<string, object?>(GatewayTags.Cluster, clusterId));
 
-    public void Retry(string clusterId, RequestKind kind, string reason) =>
-        _retries.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.RequestKind, KindName(kind)), new(GatewayTags.Reason, reason));
+    /// <summary>A retry: <paramref name="attempt"/> is the attempt it makes, 2 for the first retry.</summary>
+    public void Retry(string clusterId, RequestKind kind, string reason, int attempt) =>
+        _retries.Add(
+            1,
+            new(GatewayTags.Cluster, clusterId),
+            new(GatewayTags.RequestKind, KindName(kind)),
+            new(GatewayTags.Reason, reason),
+            new(GatewayTags.Attempt, AttemptNames[Math.Clamp(attempt, 0, AttemptNames.Length - 1)]));
 
-    public void RetryBudgetExhausted(string clusterId) => _retriesRefused.Add(1, new KeyValuePair<string, object?>(GatewayTags.Cluster, clusterId));
+    public void RetryBudgetExhausted(string clusterId, string reason) =>
+        _retriesRefused.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.Reason, reason));
 
     /// <summary>
     /// One proxied request. On the request path: every tag value is a string the gateway already holds

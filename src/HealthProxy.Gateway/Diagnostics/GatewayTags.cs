@@ -9,6 +9,9 @@ internal static class GatewayTags
     public const string RequestKind = "request_kind";
     public const string Reason = "reason";
 
+    /// <summary>Which attempt of a request a retry makes: <c>2</c> for the first retry, up to the policy's <c>HealthProxy.MaxAttempts</c>.</summary>
+    public const string Attempt = "attempt";
+
     /// <summary>A YARP route id (from config).</summary>
     public const string Route = "route";
 

@@ -66,6 +66,7 @@ public static class HealthProxyHostingExtensions
 
         AddConsulDiscovery(services, builder.Configuration);
         builder.AddGatewayMetrics();
+        builder.AddGatewayTracing();
         builder.AddHealthProxyViews();
         builder.AddHealthProxyDashboard();
 

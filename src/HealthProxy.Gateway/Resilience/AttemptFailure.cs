@@ -15,6 +15,12 @@ internal enum AttemptFailure
     /// <summary>A transport error or a timeout at the destination, before the response started.</summary>
     Transport,
 
-    /// <summary>The destination answered 502, 503 or 504, and its body was withheld for a retry.</summary>
+    /// <summary>The destination answered a status the retry policy retries, and its body was withheld for a retry.</summary>
     RetryableStatus,
+
+    /// <summary>An HTTP/2 or HTTP/3 destination refused the stream (REFUSED_STREAM, H3_REQUEST_REJECTED): it did not process it.</summary>
+    RefusedStream,
+
+    /// <summary>The attempt ran past the policy's per-try timeout and was cancelled.</summary>
+    PerTryTimeout,
 }

@@ -93,7 +93,8 @@ internal sealed class ClusterResilience
     /// </summary>
     public void Apply(ClusterSettings settings, IReadOnlyCollection<string> present)
     {
-        var changed = !ReferenceEquals(_settings, settings);
+        // Only a change of the detectors' options resets them; a new retry policy leaves their counts alone.
+        var changed = !ReferenceEquals(_settings, settings) && _settings.Options != settings.Options;
         _settings = settings;
         Volatile.Write(ref _destinationCount, present.Count);
         var keep = present as ISet<string> ?? new HashSet<string>(present, StringComparer.Ordinal);

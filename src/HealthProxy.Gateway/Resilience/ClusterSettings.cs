@@ -3,10 +3,11 @@ namespace HealthProxy.Gateway.Resilience;
 /// <summary>One cluster's resolved passive health and retry settings, immutable; a configuration change makes a new one.</summary>
 internal sealed class ClusterSettings
 {
-    public ClusterSettings(OutlierDetectionOptions options, bool retriesEnabled)
+    public ClusterSettings(OutlierDetectionOptions options, bool retriesEnabled, RetryPolicy? retry = null)
     {
         Options = options;
         RetriesEnabled = retriesEnabled;
+        Retry = retry ?? RetryPolicy.Default;
 
         // Validated before it gets here; an unreadable set would count nothing as a failure.
         FailureStatusCodes = StatusCodeSet.TryParse(options.FailureStatusCodes, out var codes) ? codes : StatusCodeSet.Empty;
@@ -17,4 +18,7 @@ internal sealed class ClusterSettings
     public StatusCodeSet FailureStatusCodes { get; }
 
     public bool RetriesEnabled { get; }
+
+    /// <summary>The cluster's retry policy (its metadata over the default); a route may override it.</summary>
+    public RetryPolicy Retry { get; }
 }

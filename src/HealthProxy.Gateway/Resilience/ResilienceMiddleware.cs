@@ -3,6 +3,7 @@ using HealthProxy.Gateway.Routing;
 using HealthProxy.Health;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -10,14 +11,18 @@ namespace HealthProxy.Gateway.Resilience;
 
 /// <summary>
 /// A step of YARP's proxy pipeline after load balancing: forwards to the chosen destination, tells the
-/// destination's <see cref="PassiveHealth"/> what the attempt says about it, and retries once on another eligible
-/// destination when <see cref="RetryRules"/> say it is safe and the cluster's retry budget allows.
+/// destination's <see cref="PassiveHealth"/> what the attempt says about it, and retries on other eligible
+/// destinations, up to the retry policy's <see cref="RetryPolicy.MaxAttempts"/>, when the policy lists the failure,
+/// <see cref="RetryRules"/> say it is safe and the cluster's retry budget allows; each retry waits a jittered
+/// backoff (<see cref="RetryBackoff"/>) first.
 /// </summary>
 /// <remarks>
 /// A retry re-invokes the rest of the pipeline (YARP's forwarder) with the new destination as the only available
-/// one. A route's metadata can keep its requests out of passive health and retries, and give them their own
-/// activity timeout (<see cref="RouteResilience"/>). The common path (a destination not ejected, a success) takes
-/// no lock, allocates nothing, and runs in this method's one async frame.
+/// one. A route's metadata can keep its requests out of passive health and retries, override its cluster's retry
+/// policy, and give them their own activity timeout (<see cref="RouteResilience"/>). A per-try timeout runs each
+/// attempt under its own cancellation (the request's <c>RequestAborted</c> is swapped for the attempt and put back
+/// after it), so a timed-out try is told apart from a client that went away. The common path (a destination not
+/// ejected, a success, no per-try timeout) takes no lock, allocates nothing, and runs in this method's one async frame.
 /// </remarks>
 internal sealed partial class ResilienceMiddleware(
     RequestDelegate next,
@@ -25,8 +30,13 @@ internal sealed partial class ResilienceMiddleware(
     RouteResilienceTable routes,
     RoutingTable table,
     GatewayMetrics metrics,
+    GatewayTracing tracing,
+    IOptions<RetryOptions> retryOptions,
     ILogger<ResilienceMiddleware> logger)
 {
+    private readonly TimeSpan _backoffBase = retryOptions.Value.BackoffBaseDelay;
+    private readonly TimeSpan _backoffMax = retryOptions.Value.BackoffMaxDelay;
+
     public async Task InvokeAsync(HttpContext context)
     {
         var feature = context.GetReverseProxyFeature();
@@ -47,7 +57,8 @@ internal sealed partial class ResilienceMiddleware(
         }
 
         var settings = cluster.Settings;
-        var retries = settings.RetriesEnabled && route.Retries;
+        var policy = route.PolicyFor(settings);
+        var retries = settings.RetriesEnabled && route.Retries && policy.MaxAttempts > 1;
         if (retries)
         {
             cluster.Budget.RecordRequest();
@@ -60,25 +71,24 @@ internal sealed partial class ResilienceMiddleware(
         var first = feature.AvailableDestinations[0];
         var health = route.PassiveHealth && cluster.TryGet(first.DestinationId, out var found) ? found : null;
         AttemptFailure failure;
+        tracing.Attempting(clusterId, first.DestinationId, 1, health is { IsEjected: true }, reason: null);
         if (health is { IsEjected: true })
         {
             failure = AttemptFailure.NotSent;
         }
         else
         {
-            await next(context).ConfigureAwait(false);
-            var error = context.Features.Get<IForwarderErrorFeature>();
-            if (error is not null)
+            var timedOut = false;
+            if (policy.PerTryTimeout is { } perTry)
             {
-                LogError(context, clusterId, first.DestinationId, error);
+                timedOut = await NextWithTimeoutAsync(context, perTry).ConfigureAwait(false);
+            }
+            else
+            {
+                await next(context).ConfigureAwait(false);
             }
 
-            if (health is not null)
-            {
-                health.Record(RetryRules.Judge(error, context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, settings.FailureStatusCodes));
-            }
-
-            failure = RetryRules.Classify(error, withheld: context.Features.Get<RetryMarker>() == RetryMarker.Suppressed);
+            failure = Conclude(context, cluster, first.DestinationId, health, timedOut);
         }
 
         if (failure == AttemptFailure.None || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
@@ -86,50 +96,154 @@ internal sealed partial class ResilienceMiddleware(
             return;
         }
 
-        await RetryAsync(context, feature, cluster, route, first, failure, retries).ConfigureAwait(false);
+        await RetryAsync(context, feature, cluster, route, policy, first, failure, retries).ConfigureAwait(false);
     }
 
     private async Task RetryAsync(
-        HttpContext context, IReverseProxyFeature feature, ClusterResilience cluster, RouteResilience route, DestinationState first, AttemptFailure failure, bool retries)
+        HttpContext context, IReverseProxyFeature feature, ClusterResilience cluster, RouteResilience route, RetryPolicy policy, DestinationState first, AttemptFailure failure, bool retries)
     {
         var kind = RequestKinds.Of(context, feature.Route.Config);
-        var reason = retries ? RetryRules.Reason(failure, kind, RetryRules.HasBody(context.Request)) : null;
-        if (reason is not null && RetryRules.NeedsBudget(failure) && !cluster.Budget.TryWithdraw())
+        var hasBody = RetryRules.HasBody(context.Request);
+        var state = context.Features.Get<RetryTarget>();
+        if (state is null)
         {
-            metrics.RetryBudgetExhausted(cluster.ClusterId);
-            LogBudgetExhausted(cluster.ClusterId);
-            reason = null;
+            state = new RetryTarget(first);
+            context.Features.Set(state);
         }
 
-        var other = reason is null ? null : context.Features.Get<RetryTarget>()?.Destination ?? RetryTarget.Pick(table, cluster, kind, first);
-        if (other is null)
+        while (true)
         {
-            if (failure == AttemptFailure.NotSent)
+            var reason = retries ? RetryRules.Reason(failure, policy, kind, hasBody) : null;
+            if (reason is not null && RetryRules.NeedsBudget(failure) && !cluster.Budget.TryWithdraw())
             {
-                // Nowhere else to go: a guess beats a certain 503, so it goes, uncounted, to the chosen one, as the last attempt.
-                context.Features.Set(RetryMarker.Final);
+                metrics.RetryBudgetExhausted(cluster.ClusterId, reason);
+                LogBudgetExhausted(cluster.ClusterId);
+                reason = null;
+            }
+
+            var other = reason is null ? null : state.Destination ?? RetryTarget.Pick(table, cluster, kind, state.Tried);
+            if (other is null)
+            {
+                if (failure == AttemptFailure.NotSent)
+                {
+                    // Nowhere else to go: a guess beats a certain 503, so it goes, uncounted, to the chosen one, as the last attempt.
+                    context.Features.Set(RetryMarker.Final);
+                    await next(context).ConfigureAwait(false);
+                }
+                else if (failure == AttemptFailure.PerTryTimeout && !context.Response.HasStarted)
+                {
+                    context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+                }
+
+                return;
+            }
+
+            var attempt = state.Attempts + 1;
+            var tried = state.Tried[^1];
+            metrics.Retry(cluster.ClusterId, kind, reason!, attempt);
+            LogRetry(cluster.ClusterId, tried.DestinationId, other.DestinationId, reason!, attempt);
+            if (failure != AttemptFailure.NotSent && !await BackOffAsync(context, attempt - 1).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            context.Response.Clear();
+            context.Features.Set<IForwarderErrorFeature>(null);
+            state.Tries(other);
+            var last = attempt >= policy.MaxAttempts;
+            context.Features.Set(last ? RetryMarker.Final : null);
+            feature.AvailableDestinations = other;
+            var health = route.PassiveHealth && cluster.TryGet(other.DestinationId, out var found) ? found : null;
+            tracing.Attempting(cluster.ClusterId, other.DestinationId, attempt, ejected: false, reason);
+            var timedOut = false;
+            if (policy.PerTryTimeout is { } perTry)
+            {
+                timedOut = await NextWithTimeoutAsync(context, perTry).ConfigureAwait(false);
+            }
+            else
+            {
                 await next(context).ConfigureAwait(false);
             }
 
-            return;
-        }
+            failure = Conclude(context, cluster, other.DestinationId, health, timedOut);
+            if (failure == AttemptFailure.None || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
 
-        metrics.Retry(cluster.ClusterId, kind, reason!);
-        LogRetry(cluster.ClusterId, first.DestinationId, other.DestinationId, reason!);
-        context.Response.Clear();
-        context.Features.Set<IForwarderErrorFeature>(null);
-        context.Features.Set(RetryMarker.Final);
-        feature.AvailableDestinations = other;
-        await next(context).ConfigureAwait(false);
+            if (last)
+            {
+                if (failure == AttemptFailure.PerTryTimeout)
+                {
+                    context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+                }
+
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// What the attempt just made says: logged, recorded in the destination's passive health (a per-try timeout is
+    /// the destination's failure), and classified for the retry decision.
+    /// </summary>
+    private AttemptFailure Conclude(HttpContext context, ClusterResilience cluster, string destinationId, PassiveHealth? health, bool timedOut)
+    {
         var error = context.Features.Get<IForwarderErrorFeature>();
-        if (error is not null)
+        if (timedOut)
         {
-            LogError(context, cluster.ClusterId, other.DestinationId, error);
+            LogPerTryTimeout(cluster.ClusterId, destinationId);
+        }
+        else if (error is not null)
+        {
+            LogError(context, cluster.ClusterId, destinationId, error);
         }
 
-        if (route.PassiveHealth && cluster.TryGet(other.DestinationId, out var health))
+        health?.Record(timedOut
+            ? AttemptOutcome.Failure
+            : RetryRules.Judge(error, context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, cluster.Settings.FailureStatusCodes));
+        return RetryRules.Classify(error, withheld: context.Features.Get<RetryMarker>() == RetryMarker.Suppressed, perTryTimedOut: timedOut);
+    }
+
+    /// <summary>
+    /// Runs the rest of the pipeline with <c>RequestAborted</c> cancelled after <paramref name="timeout"/> too (on the
+    /// injected clock); true when that timeout, not the client, ended the attempt.
+    /// </summary>
+    private async Task<bool> NextWithTimeoutAsync(HttpContext context, TimeSpan timeout)
+    {
+        var requestAborted = context.RequestAborted;
+        using var attempt = new CancellationTokenSource(timeout, detector.TimeProvider);
+        using var link = requestAborted.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), attempt);
+        context.RequestAborted = attempt.Token;
+        try
         {
-            health.Record(RetryRules.Judge(error, context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, cluster.Settings.FailureStatusCodes));
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.RequestAborted = requestAborted;
+        }
+
+        return attempt.IsCancellationRequested && !requestAborted.IsCancellationRequested;
+    }
+
+    /// <summary>Waits the backoff before retry number <paramref name="retry"/>; false when the client went away meanwhile.</summary>
+    private async Task<bool> BackOffAsync(HttpContext context, int retry)
+    {
+        var delay = RetryBackoff.Delay(retry, _backoffBase, _backoffMax, Random.Shared.NextDouble());
+        if (delay <= TimeSpan.Zero)
+        {
+            return true;
+        }
+
+        try
+        {
+            await Task.Delay(delay, detector.TimeProvider, context.RequestAborted).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
@@ -212,6 +326,10 @@ internal sealed partial class ResilienceMiddleware(
     private partial void LogBudgetExhausted(string clusterId);
 
     [LoggerMessage(EventId = GatewayEventIds.RequestRetried, Level = LogLevel.Debug,
-        Message = "Retrying a request to {ClusterId}/{DestinationId} on {OtherDestinationId} ({Reason}).")]
-    private partial void LogRetry(string clusterId, string destinationId, string otherDestinationId, string reason);
+        Message = "Retrying a request to {ClusterId}/{DestinationId} on {OtherDestinationId} ({Reason}), attempt {Attempt}.")]
+    private partial void LogRetry(string clusterId, string destinationId, string otherDestinationId, string reason, int attempt);
+
+    [LoggerMessage(EventId = GatewayEventIds.PerTryTimeout, Level = LogLevel.Warning,
+        Message = "An attempt to {ClusterId}/{DestinationId} ran past its per-try timeout and was cancelled.")]
+    private partial void LogPerTryTimeout(string clusterId, string destinationId);
 }

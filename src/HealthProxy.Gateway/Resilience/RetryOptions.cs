@@ -21,6 +21,12 @@ public sealed class RetryOptions
     /// <summary>The sliding window the budget counts over. Default 10 s.</summary>
     public TimeSpan BudgetWindow { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The first retry waits up to this long (a uniform draw from zero); each further retry's ceiling doubles. Default 25 ms; 0 turns backoff off.</summary>
+    public TimeSpan BackoffBaseDelay { get; set; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>The cap on a retry's backoff. Default 250 ms.</summary>
+    public TimeSpan BackoffMaxDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Every problem with these options, each naming its key.</summary>
     public IEnumerable<string> Validate()
     {
@@ -37,6 +43,20 @@ public sealed class RetryOptions
         if (BudgetWindow < TimeSpan.FromSeconds(1) || BudgetWindow > TimeSpan.FromMinutes(10))
         {
             yield return $"{SectionName}:{nameof(BudgetWindow)} must be between 00:00:01 and 00:10:00 (got {BudgetWindow}).";
+        }
+
+        if (BackoffBaseDelay < TimeSpan.Zero || BackoffBaseDelay > TimeSpan.FromSeconds(10))
+        {
+            yield return $"{SectionName}:{nameof(BackoffBaseDelay)} must be between 00:00:00 and 00:00:10 (got {BackoffBaseDelay}).";
+        }
+
+        if (BackoffMaxDelay > TimeSpan.FromSeconds(10))
+        {
+            yield return $"{SectionName}:{nameof(BackoffMaxDelay)} must be at most 00:00:10 (got {BackoffMaxDelay}).";
+        }
+        else if (BackoffMaxDelay < BackoffBaseDelay)
+        {
+            yield return $"{SectionName}:{nameof(BackoffMaxDelay)} ({BackoffMaxDelay}) must not be shorter than {SectionName}:{nameof(BackoffBaseDelay)} ({BackoffBaseDelay}).";
         }
     }
 }

@@ -11,43 +11,58 @@ namespace HealthProxy.Gateway.Resilience;
 /// be retried on another destination.
 /// </summary>
 /// <remarks>
-/// A retry is safe when nothing reached the client and the request can be sent again whole: nothing was sent
-/// (ejected destination) or the connection was refused (the request never left), for any request; a transport
-/// error, a timeout or a 502/503/504 only for a read without a body. A request body is streamed to the
-/// destination, not buffered, so once an attempt started it the body is gone; a read that carries one (a POST
-/// declared <c>Read</c>) is therefore not retried after it was sent.
+/// Which failures are retried is the retry policy's (<see cref="RetryPolicy"/>: <c>HealthProxy.RetryOn</c>); whether a
+/// request may be sent again is this class's alone, whatever the policy lists. Nothing sent (ejected destination)
+/// and a refused connection (the request never left) are safe for any request; a refused stream (the instance
+/// did not process it) for any request without a body. After a request reached an instance (a transport error,
+/// a timeout, a retriable status), only a request without a body that is a read, or a write on a route that
+/// declared its writes idempotent, is sent again (<see cref="MaySendAgain"/>). A request body is streamed to the
+/// destination, not buffered, so once an attempt started it the body is gone.
 /// </remarks>
 internal static class RetryRules
 {
-    /// <summary>Why <paramref name="failure"/> may be retried on another destination, as the metric's reason tag; null when it may not.</summary>
-    public static string? Reason(AttemptFailure failure, RequestKind kind, bool hasBody) => failure switch
+    /// <summary>Why <paramref name="failure"/> may be retried on another destination under <paramref name="policy"/>, as the metric's reason tag; null when it may not.</summary>
+    public static string? Reason(AttemptFailure failure, RetryPolicy policy, RequestKind kind, bool hasBody) => failure switch
     {
         AttemptFailure.NotSent => "open_circuit",
-        AttemptFailure.ConnectionRefused => "refused",
-        AttemptFailure.Transport when kind == RequestKind.Read && !hasBody => "transport",
-        AttemptFailure.RetryableStatus when kind == RequestKind.Read && !hasBody => "status",
+        AttemptFailure.ConnectionRefused when policy.Retries(RetryConditions.ConnectFailure) => "refused",
+        AttemptFailure.RefusedStream when policy.Retries(RetryConditions.RefusedStream) && !hasBody => "refused_stream",
+        AttemptFailure.Transport when policy.Retries(RetryConditions.Reset) && MaySendAgain(policy, kind, hasBody) => "transport",
+        AttemptFailure.PerTryTimeout when policy.Retries(RetryConditions.Reset) && MaySendAgain(policy, kind, hasBody) => "per_try_timeout",
+        AttemptFailure.RetryableStatus when MaySendAgain(policy, kind, hasBody) => "status",
         _ => null,
     };
 
-    /// <summary>Whether a retry for <paramref name="failure"/> still has to be taken from the cluster's budget (a withheld status took it already; nothing sent costs nothing).</summary>
-    public static bool NeedsBudget(AttemptFailure failure) => failure is AttemptFailure.ConnectionRefused or AttemptFailure.Transport;
+    /// <summary>
+    /// The write-safety rule: whether a request that reached an instance may be sent to another. Only without a body
+    /// (it was streamed, not kept), and only a read, or a write of a route that declared its writes idempotent.
+    /// </summary>
+    public static bool MaySendAgain(RetryPolicy policy, RequestKind kind, bool hasBody) =>
+        !hasBody && (kind == RequestKind.Read || policy.IdempotentWrites);
 
-    /// <summary>Whether a response with <paramref name="statusCode"/> may have its body withheld so that the request is retried.</summary>
-    public static bool MayWithhold(int statusCode, RequestKind kind, bool hasBody) =>
-        statusCode is StatusCodes.Status502BadGateway or StatusCodes.Status503ServiceUnavailable or StatusCodes.Status504GatewayTimeout
-        && kind == RequestKind.Read
-        && !hasBody;
+    /// <summary>Whether a retry for <paramref name="failure"/> still has to be taken from the cluster's budget (a withheld status took it already; nothing sent costs nothing).</summary>
+    public static bool NeedsBudget(AttemptFailure failure) =>
+        failure is AttemptFailure.ConnectionRefused or AttemptFailure.Transport or AttemptFailure.RefusedStream or AttemptFailure.PerTryTimeout;
+
+    /// <summary>Whether a response with <paramref name="statusCode"/> may have its body withheld so that the request is retried under <paramref name="policy"/>.</summary>
+    public static bool MayWithhold(int statusCode, RetryPolicy policy, RequestKind kind, bool hasBody) =>
+        policy.Statuses.Contains(statusCode) && MaySendAgain(policy, kind, hasBody);
 
     /// <summary>Whether the request carries a body (a Content-Length above 0, chunked, or an HTTP/2 or 3 stream with data).</summary>
     public static bool HasBody(HttpRequest request) =>
         request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { } detection ? detection.CanHaveBody : request.ContentLength > 0;
 
     /// <summary>How an attempt failed, for the retry decision.</summary>
-    public static AttemptFailure Classify(IForwarderErrorFeature? error, bool withheld)
+    public static AttemptFailure Classify(IForwarderErrorFeature? error, bool withheld, bool perTryTimedOut = false)
     {
         if (withheld)
         {
             return AttemptFailure.RetryableStatus;
+        }
+
+        if (perTryTimedOut && error is not null)
+        {
+            return AttemptFailure.PerTryTimeout;
         }
 
         if (error is null || !IsDestinationFault(error.Error))
@@ -55,7 +70,12 @@ internal static class RetryRules
             return AttemptFailure.None;
         }
 
-        return IsConnectionRefused(error) ? AttemptFailure.ConnectionRefused : AttemptFailure.Transport;
+        if (IsConnectionRefused(error))
+        {
+            return AttemptFailure.ConnectionRefused;
+        }
+
+        return IsRefusedStream(error) ? AttemptFailure.RefusedStream : AttemptFailure.Transport;
     }
 
     /// <summary>
@@ -90,6 +110,28 @@ internal static class RetryRules
         or ForwarderError.UpgradeRequestDestination
         or ForwarderError.UpgradeResponseDestination
         or ForwarderError.UpgradeActivityTimeout;
+
+    /// <summary>
+    /// True when an HTTP/2 instance reset the stream with REFUSED_STREAM (0x7) or an HTTP/3 one with
+    /// H3_REQUEST_REJECTED (0x10b): by protocol, the instance did not process the request.
+    /// </summary>
+    public static bool IsRefusedStream(IForwarderErrorFeature error)
+    {
+        if (error.Error is not (ForwarderError.Request or ForwarderError.ResponseHeaders))
+        {
+            return false;
+        }
+
+        for (var exception = error.Exception; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is HttpProtocolException { ErrorCode: 0x7 or 0x10b })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>True when the error is a refused connection: the request never left the gateway.</summary>
     public static bool IsConnectionRefused(IForwarderErrorFeature error)

@@ -5,18 +5,41 @@ using Yarp.ReverseProxy.Model;
 namespace HealthProxy.Gateway.Resilience;
 
 /// <summary>
-/// Where a retry goes: chosen once, by whoever decides the request will be retried, so that a response withheld
-/// for a retry always has one. Set as a request feature (allocated on the failure path only).
+/// A request's retries so far: the destinations tried, and where the next retry goes, chosen once by whoever
+/// decides the request will be retried, so that a response withheld for a retry always has one. Set as a request
+/// feature (allocated on the failure path only).
 /// </summary>
-internal sealed class RetryTarget(DestinationState destination)
+internal sealed class RetryTarget
 {
-    public DestinationState Destination { get; } = destination;
+    private readonly List<DestinationState> _tried = new(2);
+
+    public RetryTarget(DestinationState first) => _tried.Add(first);
+
+    /// <summary>The destinations tried, in order.</summary>
+    public IReadOnlyList<DestinationState> Tried => _tried;
+
+    /// <summary>Where the next retry goes; null until a retry is decided.</summary>
+    public DestinationState? Destination { get; set; }
+
+    /// <summary>Attempts made so far.</summary>
+    public int Attempts => _tried.Count;
+
+    /// <summary>The next attempt goes to <paramref name="destination"/>.</summary>
+    public void Tries(DestinationState destination)
+    {
+        _tried.Add(destination);
+        Destination = null;
+    }
+
+    /// <summary>Another destination for a retry than <paramref name="tried"/> (see the list overload).</summary>
+    public static DestinationState? Pick(RoutingTable table, ClusterResilience cluster, RequestKind kind, DestinationState tried) =>
+        Pick(table, cluster, kind, [tried]);
 
     /// <summary>
-    /// Another destination for a retry: eligible for the kind (or any, when none is), not ejected, not the one
+    /// Another destination for a retry: eligible for the kind (or any, when none is), not ejected, none of those
     /// tried; null when there is none.
     /// </summary>
-    public static DestinationState? Pick(RoutingTable table, ClusterResilience cluster, RequestKind kind, DestinationState tried)
+    public static DestinationState? Pick(RoutingTable table, ClusterResilience cluster, RequestKind kind, IReadOnlyList<DestinationState> tried)
     {
         if (!table.TryGet(cluster.ClusterId, out var routing))
         {
@@ -34,14 +57,25 @@ internal sealed class RetryTarget(DestinationState destination)
         for (var i = 0; i < count; i++)
         {
             var candidate = candidates[(start + i) % count];
-            if (!ReferenceEquals(candidate, tried)
-                && candidate.DestinationId != tried.DestinationId
-                && !(cluster.TryGet(candidate.DestinationId, out var health) && health.IsEjected))
+            if (!WasTried(candidate, tried) && !(cluster.TryGet(candidate.DestinationId, out var health) && health.IsEjected))
             {
                 return candidate;
             }
         }
 
         return null;
+    }
+
+    private static bool WasTried(DestinationState candidate, IReadOnlyList<DestinationState> tried)
+    {
+        for (var i = 0; i < tried.Count; i++)
+        {
+            if (ReferenceEquals(candidate, tried[i]) || candidate.DestinationId == tried[i].DestinationId)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

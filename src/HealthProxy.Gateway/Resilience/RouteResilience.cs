@@ -1,4 +1,5 @@
 using System.Globalization;
+using HealthProxy.Gateway.Configuration;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
@@ -7,7 +8,8 @@ namespace HealthProxy.Gateway.Resilience;
 
 /// <summary>
 /// One route's own resilience settings, read from its YARP <c>Metadata</c>: whether its requests feed passive
-/// health and may be retried, and its own activity timeout (long-poll and streaming routes).
+/// health and may be retried, its retry policy keys over its cluster's, and its own activity timeout (long-poll
+/// and streaming routes).
 /// </summary>
 /// <remarks>
 /// The route's activity timeout replaces its cluster's <c>HttpRequest:ActivityTimeout</c> for its requests: the
@@ -30,13 +32,18 @@ internal sealed class RouteResilience
     private static readonly TimeSpan MinTimeout = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
 
+    private readonly IReadOnlyDictionary<string, string>? _retryOverrides;
+    private readonly string _keyPrefix;
     private volatile AdjustedCluster? _adjusted;
+    private volatile MergedPolicy? _policy;
 
-    private RouteResilience(bool passiveHealth, bool retries, TimeSpan? activityTimeout)
+    private RouteResilience(bool passiveHealth, bool retries, TimeSpan? activityTimeout, IReadOnlyDictionary<string, string>? retryOverrides, string keyPrefix)
     {
         PassiveHealth = passiveHealth;
         Retries = retries;
         ActivityTimeout = activityTimeout;
+        _retryOverrides = retryOverrides;
+        _keyPrefix = keyPrefix;
     }
 
     public bool PassiveHealth { get; }
@@ -63,7 +70,31 @@ internal sealed class RouteResilience
             }
         }
 
-        return new RouteResilience(passiveHealth, retries, timeout);
+        // The route's retry keys apply over its cluster's policy (PolicyFor), and are validated there (RouteResilienceConfigFilter).
+        return new RouteResilience(passiveHealth, retries, timeout, HasRetryKeys(metadata) ? metadata : null, keyPrefix);
+    }
+
+    /// <summary>
+    /// The retry policy for this route's requests to a cluster with <paramref name="settings"/>: the cluster's, or
+    /// with this route's keys on top, built once per cluster settings object (no allocation per request).
+    /// </summary>
+    public RetryPolicy PolicyFor(ClusterSettings settings)
+    {
+        if (_retryOverrides is null)
+        {
+            return settings.Retry;
+        }
+
+        var merged = _policy;
+        if (merged is not null && ReferenceEquals(merged.Source, settings))
+        {
+            return merged.Policy;
+        }
+
+        // Validated when the configuration loaded (RouteResilienceConfigFilter).
+        merged = new MergedPolicy(settings, settings.Retry.With(_retryOverrides, _keyPrefix, route: true, []));
+        _policy = merged;
+        return merged.Policy;
     }
 
     /// <summary>The cluster model to forward with: <paramref name="cluster"/> itself, or its copy carrying this route's activity timeout.</summary>
@@ -105,5 +136,11 @@ internal sealed class RouteResilience
         return true;
     }
 
+    private static bool HasRetryKeys(IReadOnlyDictionary<string, string>? metadata) => metadata is not null && metadata.Keys.Any(k =>
+        k is HealthProxyMetadata.RetryOn or HealthProxyMetadata.RetriableStatusCodes or HealthProxyMetadata.MaxAttempts
+            or HealthProxyMetadata.PerTryTimeout or HealthProxyMetadata.IdempotentWrites);
+
     private sealed record AdjustedCluster(ClusterModel Source, ClusterModel Model);
+
+    private sealed record MergedPolicy(ClusterSettings Source, RetryPolicy Policy);
 }

@@ -18,7 +18,7 @@ namespace HealthProxy.Gateway.Routing;
 /// Nothing is allocated: the kind feature is a shared instance, the tag values are strings from config and
 /// constants, and Hosting reuses its tag list across a connection's requests.
 /// </remarks>
-internal sealed partial class HealthRoutingMiddleware(RequestDelegate next, RoutingTable table, GatewayMetrics metrics, ILogger<HealthRoutingMiddleware> logger)
+internal sealed partial class HealthRoutingMiddleware(RequestDelegate next, RoutingTable table, GatewayMetrics metrics, GatewayTracing tracing, ILogger<HealthRoutingMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -36,7 +36,8 @@ internal sealed partial class HealthRoutingMiddleware(RequestDelegate next, Rout
         if (table.TryGet(clusterId, out var routing))
         {
             var eligible = routing.Eligible(kind);
-            if (eligible.Count == 0 && routing.All.Count > 0)
+            var fallback = eligible.Count == 0 && routing.All.Count > 0;
+            if (fallback)
             {
                 eligible = routing.FallbackSet(kind);
                 metrics.Fallback(clusterId, kind);
@@ -47,6 +48,7 @@ internal sealed partial class HealthRoutingMiddleware(RequestDelegate next, Rout
             }
 
             feature.AvailableDestinations = eligible;
+            tracing.Routed(clusterId, kind, fallback);
         }
 
         return next(context);

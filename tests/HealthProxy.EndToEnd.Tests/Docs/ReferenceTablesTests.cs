@@ -37,7 +37,8 @@ public sealed partial class ReferenceTablesTests
         var documented = DocumentedKeys();
         var keys = Sections
             .SelectMany(s => s.Options.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => $"{s.Section}:{p.Name}"))
-            .Append(ConfigFiles.ConfigFileKey);
+            .Append(ConfigFiles.ConfigFileKey)
+            .Append(TracingHostingExtensions.BackgroundCallsKey);
 
         Assert.All(keys, key => Assert.Contains(key, documented));
     }
@@ -60,6 +61,7 @@ public sealed partial class ReferenceTablesTests
         var known = Sections
             .SelectMany(s => s.Options.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => $"{s.Section}:{p.Name}"))
             .Append(ConfigFiles.ConfigFileKey)
+            .Append(TracingHostingExtensions.BackgroundCallsKey)
             .ToHashSet(StringComparer.Ordinal);
 
         Assert.All(DocumentedKeys().Where(k => k.StartsWith("HealthProxy:", StringComparison.Ordinal)), key => Assert.Contains(key, known));

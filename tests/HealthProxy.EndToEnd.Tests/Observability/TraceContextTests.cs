@@ -8,8 +8,10 @@ namespace HealthProxy.EndToEnd.Tests.Observability;
 /// What a backend sees of trace context. With request logging off and no tracer, the gateway starts no Activity:
 /// a caller's traceparent is forwarded as sent and none is made up. With request logging on, ASP.NET Core starts
 /// one per request as it always has, and YARP propagates it. Nothing in this test process listens for activities
-/// (an ActivityListener, a tracer): one would make Hosting start an Activity per request whatever the log levels.
+/// (an ActivityListener, a tracer): one would make Hosting start an Activity per request whatever the log levels,
+/// so these run in the serial collection, apart from the tracing tests' tracer.
 /// </summary>
+[Collection(SerialObservability.Name)]
 public sealed class TraceContextTests : IDisposable
 {
     private const string CallerTraceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";

@@ -59,6 +59,12 @@ public class ConfigurationFuzzTests
 
     private static readonly Gen<string> Words = Gen.OneOf(Gen.String, Gen.OneOf("Read", "write", "READ", "true", "True", "false", "FALSE", "yes", "1", "", " ", "payments", "a,b", "orders"), Junk);
 
+    private static readonly string[] RetryConditionNames = ["5xx", "gateway-error", "reset", "connect-failure", "refused-stream", "retriable-status-codes"];
+
+    private static readonly Gen<string> RetryOnLists = Gen.OneOf(
+        Gen.Int[1, 4].SelectMany(n => Gen.OneOf(RetryConditionNames.Concat(["5XX", " reset ", "retry", ""]).ToArray()).Array[n]).Select(parts => string.Join(',', parts)),
+        Gen.OneOf("5xx", "gateway-error,reset", "reset,,connect-failure", ",", "5xx;reset"));
+
     private static readonly Key[] Keys =
     [
         Probe("DefaultInterval", Spans, v => Span(v) is { } s && s > TimeSpan.Zero && s <= Hour),
@@ -82,6 +88,16 @@ public class ConfigurationFuzzTests
         new("ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.ConsecutiveFailures", Ints, v => MetadataInt(v) is 0 or (>= 2 and <= 1000)),
         new("ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.FailureRatio", Doubles, v => MetadataDouble(v) is >= 0 and <= 1),
         new("ReverseProxy:Clusters:orders:Metadata:HealthProxy.OutlierDetection.FailureStatusCodes", Gen.OneOf(Words, Gen.OneOf("500-599", "502,503", "99", "600", "503-500", "500-", "5xx")), v => HealthProxy.Gateway.Resilience.StatusCodeSet.TryParse(v, out _)),
+        new("ReverseProxy:Clusters:orders:Metadata:HealthProxy.RetryOn", Gen.OneOf(Words, RetryOnLists), IsRetryOn),
+        new("ReverseProxy:Routes:orders:Metadata:HealthProxy.RetryOn", Gen.OneOf(Words, RetryOnLists), IsRetryOn),
+        new("ReverseProxy:Clusters:orders:Metadata:HealthProxy.RetriableStatusCodes", Gen.OneOf(Words, Gen.OneOf("500", "409,500-504", "399", "400-599", "100-599", "600", "5xx", "500,", ",")), v =>
+            HealthProxy.Gateway.Resilience.StatusCodeSet.TryParse(v, out var set) && !Enumerable.Range(100, 300).Any(set.Contains)),
+        new("ReverseProxy:Clusters:orders:Metadata:HealthProxy.MaxAttempts", Ints, v => MetadataInt(v) is >= 1 and <= 10),
+        new("ReverseProxy:Routes:orders:Metadata:HealthProxy.PerTryTimeout", Spans, v =>
+            TimeSpan.TryParse(v, CultureInfo.InvariantCulture, out var s) && s >= TimeSpan.FromMilliseconds(1) && s <= Hour),
+        new("ReverseProxy:Routes:orders:Metadata:HealthProxy.IdempotentWrites", Words, v => bool.TryParse(v, out _)),
+        new("HealthProxy:Retries:BackoffBaseDelay", Spans, v => Span(v) is { } s && s >= TimeSpan.Zero && s <= TimeSpan.FromMilliseconds(250)),
+        new("HealthProxy:Retries:BackoffMaxDelay", Spans, v => Span(v) is { } s && s >= TimeSpan.FromMilliseconds(25) && s <= TimeSpan.FromSeconds(10)),
         new("ReverseProxy:Routes:orders:Metadata:HealthProxy.RequestKind", Words, v => v.Equals("read", StringComparison.OrdinalIgnoreCase) || v.Equals("write", StringComparison.OrdinalIgnoreCase)),
         new("ReverseProxy:Clusters:orders:Metadata:HealthProxy.Critical", Words, v => bool.TryParse(v, out _)),
         new("HealthProxy:Metrics:HttpClientMeter", Words, v => Convert<bool>(v) is not null),
@@ -160,6 +176,15 @@ public class ConfigurationFuzzTests
     }
 
     // Metadata is parsed by HealthProxy itself, with the invariant culture.
+    // A comma list of known names (any case, blanks around them, empty entries ignored); retriable-status-codes needs codes, none are set.
+    private static bool IsRetryOn(string value)
+    {
+        var parts = value.Split(',').Select(p => p.Trim()).Where(p => p.Length > 0).ToList();
+        return parts.Count > 0
+            && parts.All(p => RetryConditionNames.Contains(p, StringComparer.OrdinalIgnoreCase))
+            && !parts.Contains("retriable-status-codes", StringComparer.OrdinalIgnoreCase);
+    }
+
     private static int? MetadataInt(string value) => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : null;
 
     private static double? MetadataDouble(string value) => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : null;

@@ -32,6 +32,15 @@ public class ResilienceConfigValidationTests
     [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.Retries", "no", "ReverseProxy:Routes:orders:Metadata:HealthProxy.Retries must be true or false (got 'no')")]
     [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.ActivityTimeout", "forever", "ReverseProxy:Routes:orders:Metadata:HealthProxy.ActivityTimeout must be a time span between 00:00:01 and 1.00:00:00 (got 'forever')")]
     [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.ActivityTimeout", "00:00:00", "ReverseProxy:Routes:orders:Metadata:HealthProxy.ActivityTimeout must be a time span")]
+    [InlineData("HealthProxy:Retries:BackoffBaseDelay", "00:01:00", "HealthProxy:Retries:BackoffBaseDelay must be between 00:00:00 and 00:00:10")]
+    [InlineData("HealthProxy:Retries:BackoffMaxDelay", "00:00:00.001", "HealthProxy:Retries:BackoffMaxDelay (00:00:00.0010000) must not be shorter than HealthProxy:Retries:BackoffBaseDelay (00:00:00.0250000)")]
+    [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.RetryOn", "5xx,always", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.RetryOn must be a comma list of")]
+    [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.MaxAttempts", "50", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.MaxAttempts must be a whole number from 1 to 10")]
+    [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.RetriableStatusCodes", "2xx", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.RetriableStatusCodes must list codes or ranges")]
+    [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.IdempotentWrites", "true", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.IdempotentWrites is a route setting")]
+    [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.PerTryTimeout", "-00:00:01", "ReverseProxy:Routes:orders:Metadata:HealthProxy.PerTryTimeout must be a time span between")]
+    [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.RetryOn", "retriable-status-codes", "ReverseProxy:Routes:orders:Metadata:HealthProxy.RetryOn lists retriable-status-codes but no HealthProxy.RetriableStatusCodes are set")]
+    [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.IdempotentWrites", "maybe", "ReverseProxy:Routes:orders:Metadata:HealthProxy.IdempotentWrites must be true or false (got 'maybe')")]
     public async Task MapHealthProxy_BadResilienceSetting_StopsStartupNamingTheKey(string key, string value, string expected)
     {
         var settings = new Dictionary<string, string?>(Valid) { [key] = value };
@@ -55,6 +64,14 @@ public class ResilienceConfigValidationTests
             ["ReverseProxy:Routes:orders:Metadata:HealthProxy.PassiveHealth"] = "false",
             ["ReverseProxy:Routes:orders:Metadata:HealthProxy.Retries"] = "False",
             ["ReverseProxy:Routes:orders:Metadata:HealthProxy.ActivityTimeout"] = "00:10:00",
+            ["HealthProxy:Retries:BackoffBaseDelay"] = "00:00:00.010",
+            ["HealthProxy:Retries:BackoffMaxDelay"] = "00:00:00.100",
+            ["ReverseProxy:Clusters:orders:Metadata:HealthProxy.RetryOn"] = "gateway-error,retriable-status-codes",
+            ["ReverseProxy:Clusters:orders:Metadata:HealthProxy.RetriableStatusCodes"] = "500,429",
+            ["ReverseProxy:Clusters:orders:Metadata:HealthProxy.MaxAttempts"] = "3",
+            ["ReverseProxy:Routes:orders:Metadata:HealthProxy.RetryOn"] = "retriable-status-codes,reset",
+            ["ReverseProxy:Routes:orders:Metadata:HealthProxy.PerTryTimeout"] = "00:00:02",
+            ["ReverseProxy:Routes:orders:Metadata:HealthProxy.IdempotentWrites"] = "true",
         };
         await using var app = UnstartedGateway.Build(settings);
         app.MapHealthProxy();

@@ -111,7 +111,7 @@ public sealed class ResilienceMiddlewareTests : IDisposable
 
     private (ResilienceMiddleware Middleware, DefaultHttpContext Context, Feature Feature) Build(RequestDelegate next, RouteConfig route)
     {
-        var middleware = new ResilienceMiddleware(next, _detector, new RouteResilienceTable(), _table, _metrics, NullLogger<ResilienceMiddleware>.Instance);
+        var middleware = new ResilienceMiddleware(next, _detector, new RouteResilienceTable(), _table, _metrics, new GatewayTracing(false, _store), Options.Create(new RetryOptions()), NullLogger<ResilienceMiddleware>.Instance);
         var feature = new Feature(new RouteModel(route, _cluster, HttpTransformer.Default), _cluster.Model);
         var context = new DefaultHttpContext();
         context.Request.Method = "GET";
