@@ -39,6 +39,7 @@ internal sealed partial class HealthRoutingMiddleware(RequestDelegate next, Rout
             if (eligible.Count == 0 && routing.All.Count > 0)
             {
                 eligible = routing.FallbackSet(kind);
+                context.Features.Set(RequestKindFeature.For(kind, fallback: true));
                 metrics.Fallback(clusterId, kind);
                 if (routing.Fallback(kind)?.TryAnnounce() == true)
                 {
