@@ -364,10 +364,11 @@
     const fallback = el("span", "fallback");
     fallback.hidden = true;
     const strip = svg("svg", { class: "strip", width: "180", height: "10", viewBox: "0 0 360 10", preserveAspectRatio: "none", role: "img" });
-    cell.append(el("span", "name", name), badge, summary, fallback, strip);
+    const changes = el("span", "changes");
+    cell.append(el("span", "name", name), badge, summary, fallback, strip, changes);
     head.append(cell);
     body.append(head);
-    return { body, head, badge, summary, fallback, strip, stripKey: "", rows: new Map() };
+    return { body, head, badge, summary, fallback, strip, changes, stripKey: "", rows: new Map() };
   }
 
   function share(value) {
@@ -428,12 +429,14 @@
       const to = k + 1 < s.history.length ? Date.parse(s.history[k + 1].at) : now;
       if (to <= start) return;
       const x = ((from - start) / HOUR) * 360;
-      const r = svg("rect", { x: x.toFixed(1), y: 0, width: Math.max(1, ((to - from) / HOUR) * 360).toFixed(1), height: 10 });
+      // At least three units wide (of 360), so a change seconds ago still shows.
+      const r = svg("rect", { x: Math.min(x, 357).toFixed(1), y: 0, width: Math.max(3, ((to - from) / HOUR) * 360).toFixed(1), height: 10 });
       r.dataset.state = h.status;
       frag.append(r);
     });
     entry.strip.replaceChildren(frag);
     entry.strip.dataset.changes = String(flips);
+    setText(entry.changes, flips === 1 ? "1 change in the last hour" : flips + " changes in the last hour");
     entry.strip.setAttribute("aria-label", title.textContent);
   }
 
