@@ -80,8 +80,10 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         await Assertions.Expect(page.Locator("#events")).ToContainTextAsync("payment/payment-a", new() { Timeout = timeout });
         await Assertions.Expect(page.Locator("#events li")).Not.ToHaveCountAsync(0);
         var strip = page.Locator("tbody[data-service='payment'] svg.strip");
-        await Assertions.Expect(strip.Locator("rect[data-state='unhealthy']")).ToHaveCountAsync(1, new() { Timeout = timeout });
-        await Assertions.Expect(strip.Locator("rect[data-state='healthy']")).ToHaveCountAsync(1);
+        // The hour's strip ends in the failure, after the healthy stretch before it (a busy machine may add a flap).
+        await Assertions.Expect(strip.Locator("rect").Last).ToHaveAttributeAsync("data-state", "unhealthy", new() { Timeout = timeout });
+        Assert.True(await strip.Locator("rect[data-state='healthy']").CountAsync() >= 1, "the strip shows the healthy stretch before the failure");
+        await Assertions.Expect(page.Locator("tbody[data-service='payment'] .changes")).Not.ToHaveTextAsync("0 changes in the last hour");
         Assert.True(await page.EvaluateAsync<bool>("() => window.notReloaded === true"), "the page was not reloaded");
 
         var screenshot = Path.Combine(AppContext.BaseDirectory, "artifacts", "dashboard.png");
@@ -154,22 +156,37 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
 
         await page.GotoAsync(gateway.Client.BaseAddress + "dashboard?token=" + Token);
 
-        foreach (var backend in new[] { a, b, c })
+        // The browser's own favicon request goes through the catch-all route too: the totals are what the backends saw.
+        var backends = new[] { a, b, c };
+        await Testing.Eventually.HoldsAsync(
+            async () =>
+            {
+                var (reads, writes) = (backends.Sum(x => x.Received("GET")), backends.Sum(x => x.Received("POST")));
+                foreach (var backend in backends)
+                {
+                    var row = page.Locator($"tr[data-instance='{GatewaySettings.Cluster}/{backend.Name}']");
+                    var shown = await row.EvaluateAsync<string[]>("r => [r.querySelector('td.reads').dataset.count, r.querySelector('td.writes').dataset.count, r.querySelector('td.reads').dataset.share, r.querySelector('td.writes').dataset.share]");
+                    string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
+                    if (shown[0] != Text(backend.Received("GET")) || shown[1] != Text(backend.Received("POST"))
+                        || shown[2] != Text(Math.Round(backend.Received("GET") / (double)reads, 4)) || shown[3] != Text(Math.Round(backend.Received("POST") / (double)writes, 4)))
+                    {
+                        return false;
+                    }
+                }
+
+                return reads >= 60 && writes == 30;
+            },
+            "each instance's counts and shares on the page are what its backend received");
+        foreach (var backend in backends)
         {
             var row = page.Locator($"tr[data-instance='{GatewaySettings.Cluster}/{backend.Name}']");
-            var reads = backend.Received("GET");
-            var writes = backend.Received("POST");
-            await Assertions.Expect(row.Locator("td.reads")).ToHaveAttributeAsync("data-count", reads.ToString(CultureInfo.InvariantCulture));
-            await Assertions.Expect(row.Locator("td.writes")).ToHaveAttributeAsync("data-count", writes.ToString(CultureInfo.InvariantCulture));
-            Assert.Equal(Math.Round(reads / 60.0, 4), double.Parse((await row.Locator("td.reads").GetAttributeAsync("data-share"))!, CultureInfo.InvariantCulture));
-            Assert.Equal(Math.Round(writes / 30.0, 4), double.Parse((await row.Locator("td.writes").GetAttributeAsync("data-share"))!, CultureInfo.InvariantCulture));
-            await Assertions.Expect(row.Locator("td.reads")).ToContainTextAsync($"{Math.Round(reads * 100 / 60.0, MidpointRounding.AwayFromZero)}% ({reads})");
+            await Assertions.Expect(row.Locator("td.reads")).ToContainTextAsync($"({backend.Received("GET")})");
             await Assertions.Expect(row.Locator("td.weight")).ToHaveTextAsync("1 / 1");
-            output.WriteLine($"{backend.Name}: {reads} reads, {writes} writes");
+            output.WriteLine($"{backend.Name}: {backend.Received("GET")} reads, {backend.Received("POST")} writes; shown {await row.Locator("td.reads").TextContentAsync()} and {await row.Locator("td.writes").TextContentAsync()}");
         }
 
         // Every instance down: reads go to all of them by the fallback, and the page says so.
-        foreach (var backend in new[] { a, b, c })
+        foreach (var backend in backends)
         {
             backend.SetState("unhealthy", 503);
         }
