@@ -1,8 +1,13 @@
 # HealthProxy gateway image. Build: docker build -t healthproxy .
 # Config: the repository's appsettings.json is /app/appsettings.json; mount another over it, or override any
 # key with environment variables (ReverseProxy__Clusters__catalog__Destinations__catalog-a__Address=...).
+# The base images are build arguments, so the same file builds with local stand-ins where the official images
+# cannot be pulled (config/image/build-local.sh). A runtime image must provide dotnet with the ASP.NET Core
+# runtime and a non-root user whose uid is in APP_UID, as the official one does.
+ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
+ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0
 
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+FROM ${SDK_IMAGE} AS build
 WORKDIR /src
 # Restore first, from the project files only, so the layer is reused until a dependency changes.
 COPY Directory.Build.props Directory.Packages.props .editorconfig ./
@@ -14,7 +19,7 @@ COPY appsettings.json ./
 COPY src/ src/
 RUN dotnet publish src/HealthProxy.Gateway/HealthProxy.Gateway.csproj -c Release --no-restore -p:UseAppHost=false -o /app
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0
+FROM ${RUNTIME_IMAGE}
 WORKDIR /app
 COPY --from=build /app ./
 # Traffic on 8080; /metrics only on the management port 9464 (HealthProxy:Metrics:Port), kept internal.

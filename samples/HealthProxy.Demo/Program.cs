@@ -4,6 +4,7 @@
 // type "<instance> <state>" (e.g. "b unhealthy") and Enter to change one yourself.
 //
 //   dotnet run --project samples/HealthProxy.Demo [-- --duration 60]   (0 = until Ctrl+C)
+//   dotnet run --project samples/HealthProxy.Demo -- --consul          (the same, discovered through Consul: ConsulDemo.cs)
 using System.Globalization;
 using HealthProxy.Demo;
 using HealthProxy.Gateway.Hosting;
@@ -12,6 +13,10 @@ using HealthProxy.Health;
 var duration = TimeSpan.FromSeconds(ReadOption(args, "--duration", 60));
 var gatewayPort = ReadOption(args, "--port", 5000);
 var root = FindRepositoryRoot();
+if (args.Contains("--consul"))
+{
+    return await ConsulDemo.RunAsync(root, gatewayPort, duration);
+}
 
 SampleInstance[] instances = [new("a", 5101), new("b", 5102), new("c", 5103)];
 instances[0].State = HealthState.Healthy;
@@ -50,7 +55,7 @@ if (duration > TimeSpan.Zero)
 
 var tally = new TrafficTally();
 using var client = new HttpClient { BaseAddress = new Uri(gatewayUrl), Timeout = TimeSpan.FromSeconds(5) };
-var traffic = Task.Run(() => SendTrafficAsync(client, tally, stop.Token));
+var traffic = Task.Run(() => DemoTraffic.SendAsync(client, tally, stop.Token));
 _ = Task.Run(() => ReadCommands(instances, stop.Token));
 var tour = Task.Run(() => TourAsync(instances, stop.Token));
 
@@ -76,47 +81,6 @@ foreach (var instance in instances)
 }
 
 return 0;
-
-static async Task SendTrafficAsync(HttpClient client, TrafficTally tally, CancellationToken stop)
-{
-    var i = 0;
-    while (!stop.IsCancellationRequested)
-    {
-        var (kind, request) = (i++ % 3) switch
-        {
-            0 => (RequestKind.Read, new HttpRequestMessage(HttpMethod.Get, "/catalog/items")),
-            1 => (RequestKind.Read, new HttpRequestMessage(HttpMethod.Post, "/catalog/search") { Content = new StringContent("{\"q\":\"tea\"}") }),
-            _ => (RequestKind.Write, new HttpRequestMessage(HttpMethod.Post, "/catalog/orders") { Content = new StringContent("{\"item\":42}") }),
-        };
-        try
-        {
-            using var response = await client.SendAsync(request, stop);
-            var servedBy = response.Headers.TryGetValues("X-Served-By", out var values) ? values.First() : $"HTTP {(int)response.StatusCode}";
-            tally.Add(kind, servedBy);
-        }
-        catch (HttpRequestException)
-        {
-            tally.Add(kind, "error");
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-        finally
-        {
-            request.Dispose();
-        }
-
-        try
-        {
-            await Task.Delay(30, stop);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-    }
-}
 
 static async Task TourAsync(SampleInstance[] instances, CancellationToken stop)
 {
@@ -176,7 +140,7 @@ static void ReadCommands(SampleInstance[] instances, CancellationToken stop)
 
 static void Print(TimeSpan elapsed, SampleInstance[] instances, Dictionary<(RequestKind Kind, string Instance), int> counts)
 {
-    string Row(RequestKind kind) => string.Join(" ", counts.Where(c => c.Key.Kind == kind).OrderBy(c => c.Key.Instance, StringComparer.Ordinal).Select(c => $"{c.Key.Instance}:{c.Value}"));
+    string Row(RequestKind kind) => DemoTraffic.Row(counts, kind);
     var states = string.Join(" ", instances.Select(i => $"{i.Name}={i.State.ToWireName(),-9}"));
     Console.WriteLine($"[{elapsed.TotalSeconds,3:F0}s] {states} | reads -> {Row(RequestKind.Read),-16} | writes -> {Row(RequestKind.Write)}");
 }

@@ -158,10 +158,30 @@ internal sealed partial class ResilienceMiddleware(
             LogClientAbandoned(clusterId, destinationId, error.Error, reason);
         }
 
+        if (error.Error is ForwarderError.RequestBodyClient && IsBodyTooLarge(error.Exception) && !context.Response.HasStarted)
+        {
+            // The client is still there and sent more than the route allows (MaxRequestBodySize): it is told so.
+            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            return;
+        }
+
         if (error.Error is ForwarderError.RequestBodyClient or ForwarderError.RequestBodyCanceled or ForwarderError.RequestCanceled)
         {
             context.Abort();
         }
+    }
+
+    private static bool IsBodyTooLarge(Exception? exception)
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static string Innermost(Exception? exception)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using HealthProxy.Health;
 using YamlDotNet.RepresentationModel;
 
 namespace HealthProxy.EndToEnd.Tests.Observability;
@@ -16,7 +17,7 @@ public sealed class KubernetesManifestTests
         var container = Container(deployment);
         var ports = ContainerPorts(container);
 
-        Assert.Equal(["ConfigMap", "Deployment", "Service", "Service"], documents.Select(d => Scalar(d, "kind")).Order());
+        Assert.Equal(["ConfigMap", "Deployment", "Namespace", "PodDisruptionBudget", "Service", "Service"], documents.Select(d => Scalar(d, "kind")).Order());
         foreach (var service in documents.Where(d => Scalar(d, "kind") == "Service"))
         {
             foreach (YamlMappingNode port in (YamlSequenceNode)Path(service, "spec", "ports"))
@@ -63,6 +64,66 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
+    public void Manifests_OnAFreshCluster_TheNamespaceComesFirstAndTheDisruptionBudgetCoversTheGateway()
+    {
+        var files = Directory.GetFiles(Tooling.RepoPath("config", "kubernetes"), "*.yaml").Order(StringComparer.Ordinal).ToList();
+        var documents = LoadAll();
+        var namespaceName = Scalar(Path(Single(documents, "Namespace"), "metadata"), "name");
+
+        // kubectl apply -f <dir> applies files in name order: the Namespace must exist before anything in it.
+        Assert.Equal("Namespace", Scalar(LoadFile(files[0]).Single(), "kind"));
+        Assert.All(documents.Where(d => Scalar(d, "kind") != "Namespace"), d => Assert.Equal(namespaceName, Scalar(Path(d, "metadata"), "namespace")));
+
+        var deployment = Single(documents, "Deployment");
+        var podLabels = (YamlMappingNode)Path(deployment, "spec", "template", "metadata", "labels");
+        var budget = Single(documents, "PodDisruptionBudget");
+        foreach (var (key, value) in (YamlMappingNode)Path(budget, "spec", "selector", "matchLabels"))
+        {
+            Assert.Equal(((YamlScalarNode)value).Value, Scalar(podLabels, ((YamlScalarNode)key).Value!));
+        }
+
+        var replicas = int.Parse(Scalar(Path(deployment, "spec"), "replicas"), CultureInfo.InvariantCulture);
+        var maxUnavailable = int.Parse(Scalar(Path(budget, "spec"), "maxUnavailable"), CultureInfo.InvariantCulture);
+        Assert.True(maxUnavailable < replicas, $"a disruption may take {maxUnavailable} of {replicas} gateways");
+    }
+
+    [Fact]
+    public async Task ShippedConfigMap_OnRunningGateway_ProbesPassItsAllowlist_AndItsPlaceholderClusterNeverLooksHealthy()
+    {
+        var documents = LoadAll();
+        var container = Container(Single(documents, "Deployment"));
+        var directory = Directory.CreateTempSubdirectory("healthproxy-configmap-");
+        try
+        {
+            var file = System.IO.Path.Combine(directory.FullName, "appsettings.json");
+            await File.WriteAllTextAsync(file, Scalar(Path(Single(documents, "ConfigMap"), "data"), "appsettings.json"));
+            using var config = JsonDocument.Parse(await File.ReadAllTextAsync(file));
+            Assert.NotEmpty(config.RootElement.GetProperty("HealthProxy").GetProperty("Security").GetProperty("AllowedNetworks").EnumerateArray());
+            var destinations = config.RootElement.GetProperty("ReverseProxy").GetProperty("Clusters").GetProperty("catalog").GetProperty("Destinations");
+            Assert.All(destinations.EnumerateObject(), d => Assert.EndsWith(".invalid", new Uri(d.Value.GetProperty("Address").GetString()!).Host, StringComparison.Ordinal));
+
+            await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>(), jsonFile: file);
+            await gateway.WaitStartedAsync();
+
+            // The kubelet's probes pass the ConfigMap's own allowlist (this test calls from loopback, as a kubelet calls from its node).
+            foreach (var probe in new[] { "startupProbe", "readinessProbe", "livenessProbe" })
+            {
+                using var response = await gateway.Client.GetAsync(Scalar(Path(container, probe, "httpGet"), "path"));
+                Assert.True(response.IsSuccessStatusCode, $"{probe} answered {(int)response.StatusCode}");
+            }
+
+            // The placeholder cluster is judged unhealthy and its traffic fails: nobody mistakes it for a working one.
+            await gateway.WaitForStatesAsync("catalog", ("catalog-a", HealthState.Unhealthy), ("catalog-b", HealthState.Unhealthy), ("catalog-c", HealthState.Unhealthy));
+            using var proxied = await gateway.Client.GetAsync("/catalog/items");
+            Assert.True((int)proxied.StatusCode >= 500, $"the placeholder cluster answered {(int)proxied.StatusCode}");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Probes_OnRunningGateway_AnswerOnTheirPortsAndPaths()
     {
         var container = Container(Single(LoadAll(), "Deployment"));
@@ -91,18 +152,15 @@ public sealed class KubernetesManifestTests
         Assert.Contains("healthproxy_instances{", await management.GetStringAsync("/metrics"), StringComparison.Ordinal);
     }
 
-    private static List<YamlMappingNode> LoadAll()
-    {
-        var documents = new List<YamlMappingNode>();
-        foreach (var file in Directory.GetFiles(Tooling.RepoPath("config", "kubernetes"), "*.yaml").Order(StringComparer.Ordinal))
-        {
-            var stream = new YamlStream();
-            using var reader = new StreamReader(file);
-            stream.Load(reader);
-            documents.AddRange(stream.Documents.Select(d => (YamlMappingNode)d.RootNode));
-        }
+    private static List<YamlMappingNode> LoadAll() =>
+        Directory.GetFiles(Tooling.RepoPath("config", "kubernetes"), "*.yaml").Order(StringComparer.Ordinal).SelectMany(LoadFile).ToList();
 
-        return documents;
+    private static IEnumerable<YamlMappingNode> LoadFile(string file)
+    {
+        var stream = new YamlStream();
+        using var reader = new StreamReader(file);
+        stream.Load(reader);
+        return stream.Documents.Select(d => (YamlMappingNode)d.RootNode).ToList();
     }
 
     /// <summary>The final stage's <c>ENV key=value</c> settings: comment lines skipped, continuation lines joined.</summary>

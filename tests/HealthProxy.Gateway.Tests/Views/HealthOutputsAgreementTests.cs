@@ -103,7 +103,7 @@ public sealed class HealthOutputsAgreementTests
         }, iter: 300);
     }
 
-    /// <summary>The service rule as the README's table states it.</summary>
+    /// <summary>The service rule as docs/routing.md's table states it.</summary>
     private static AggregateHealth Rule(HealthState?[] instances)
     {
         if (instances.Length == 0)
@@ -120,7 +120,7 @@ public sealed class HealthOutputsAgreementTests
         return instances.Any(s => s is null or HealthState.Healthy or HealthState.Degraded) ? AggregateHealth.Degraded : AggregateHealth.Unhealthy;
     }
 
-    /// <summary>The group rule as the README's table states it: all healthy, more than half serving, or not.</summary>
+    /// <summary>The group rule as docs/routing.md's table states it: all healthy, more than half serving, or not.</summary>
     private static GroupHealthView Majority(IEnumerable<ServiceHealthView> services)
     {
         var judged = services.Where(s => s.Health != AggregateHealth.Unknown).ToList();

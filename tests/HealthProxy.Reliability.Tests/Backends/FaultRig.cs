@@ -73,7 +73,7 @@ internal sealed class FaultRig : IAsyncDisposable
 
     /// <summary>
     /// Starts the backends, the gateway (ejecting for <paramref name="breakDuration"/>, else <see cref="BreakDuration"/>;
-    /// balancing with <paramref name="loadBalancing"/>, by default the shipped <c>appsettings.json</c>'s RoundRobin)
+    /// balancing with <paramref name="loadBalancing"/>, by default RoundRobin, whose even spread makes each fault's share predictable)
     /// and the load.
     /// </summary>
     public static async Task<FaultRig> StartAsync(TimeSpan? breakDuration = null, string loadBalancing = "RoundRobin")
