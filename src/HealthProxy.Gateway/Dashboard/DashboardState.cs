@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Immutable;
 using System.Text.Json;
 using HealthProxy.Gateway.Discovery;
 using HealthProxy.Gateway.Endpoints;
@@ -13,12 +14,18 @@ namespace HealthProxy.Gateway.Dashboard;
 /// Writes everything the dashboard shows as one JSON document: the page renders from it alone, both on
 /// connect and on every pushed update. Ids only, never addresses, as <c>/health/detailed</c>.
 /// </summary>
+/// <remarks>
+/// It reads what <c>/health/detailed</c> reads (the views' snapshot, each cluster's routing snapshot and its weights,
+/// written by the same <see cref="HealthViewJson"/> pieces) and adds the page's own: each service's state history
+/// (<see cref="HealthViews.History"/>) and each instance's requests over the last minute (<see cref="InstanceTraffic"/>).
+/// </remarks>
 internal sealed class DashboardState(
-    HealthViews views, RoutingTable table, ConsulDiscovery discovery, DashboardEventLog events, TimeProvider timeProvider)
+    HealthViews views, RoutingTable table, ConsulDiscovery discovery, DashboardEventLog events, InstanceTraffic traffic, TimeProvider timeProvider)
 {
     public byte[] Write()
     {
         var snapshot = views.Current;
+        var history = views.History.Current;
         var now = timeProvider.GetUtcNow();
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -44,7 +51,7 @@ internal sealed class DashboardState(
             writer.WriteStartArray("services");
             foreach (var service in snapshot.Services.Values.OrderBy(s => s.Category, StringComparer.Ordinal).ThenBy(s => s.Service, StringComparer.Ordinal))
             {
-                WriteService(writer, snapshot, service);
+                WriteService(writer, snapshot, history, service, now);
             }
 
             writer.WriteEndArray();
@@ -97,7 +104,8 @@ internal sealed class DashboardState(
         return buffer.WrittenSpan.ToArray();
     }
 
-    private void WriteService(Utf8JsonWriter writer, HealthViewSnapshot snapshot, ServiceHealthView service)
+    private void WriteService(
+        Utf8JsonWriter writer, HealthViewSnapshot snapshot, ImmutableDictionary<string, ImmutableArray<ServiceStateChange>> history, ServiceHealthView service, DateTimeOffset now)
     {
         writer.WriteStartObject();
         writer.WriteString("name", service.Service);
@@ -112,26 +120,105 @@ internal sealed class DashboardState(
         writer.WriteString("registryService", routing?.Metadata?.GetValueOrDefault(ConsulMetadata.Service));
         HealthViewJson.WriteStrings(writer, "dependsOn", snapshot.Graph.DependenciesOf(service.Service));
         HealthViewJson.WriteStrings(writer, "affectedBy", snapshot.AffectedBy.TryGetValue(service.Service, out var roots) ? roots : []);
+        WriteHistory(writer, history.TryGetValue(service.Service, out var changes) ? changes : [], now);
+        if (routing is not null)
+        {
+            writer.WriteStartObject("tiers");
+            writer.WriteString("reads", routing.Tier(RequestKind.Read));
+            writer.WriteString("writes", routing.Tier(RequestKind.Write));
+            writer.WriteEndObject();
+
+            // An empty cluster has nothing to fall back to: no episode worth showing.
+            writer.WriteStartObject("fallback");
+            writer.WriteBoolean("reads", routing.ReadFallback is not null && routing.All.Count > 0);
+            writer.WriteBoolean("writes", routing.WriteFallback is not null && routing.All.Count > 0);
+            writer.WriteEndObject();
+        }
+
         writer.WriteStartArray("instances");
         if (routing is not null)
         {
-            foreach (var (id, instance) in routing.Instances.OrderBy(i => i.Key, StringComparer.Ordinal))
-            {
-                writer.WriteStartObject();
-                writer.WriteString("id", id);
-                writer.WriteString("state", instance.State?.ToWireName() ?? "unknown");
-                writer.WriteString("source", instance.Source switch
-                {
-                    State.HealthSource.Registry => "consul",
-                    { } source => source.ToString().ToLowerInvariant(),
-                    null => "none",
-                });
-                writer.WriteString("since", instance.Since);
-                writer.WriteEndObject();
-            }
+            WriteInstances(writer, routing, now);
         }
 
         writer.WriteEndArray();
         writer.WriteEndObject();
+    }
+
+    /// <summary>The changes within the last hour, led by the state the hour began in (stamped with the hour's start).</summary>
+    private static void WriteHistory(Utf8JsonWriter writer, ImmutableArray<ServiceStateChange> changes, DateTimeOffset now)
+    {
+        var from = now - ServiceStateHistory.Window;
+        writer.WriteStartArray("history");
+        for (var i = 0; i < changes.Length; i++)
+        {
+            var change = changes[i];
+            if (i + 1 < changes.Length && changes[i + 1].At <= from)
+            {
+                continue;
+            }
+
+            writer.WriteStartObject();
+            writer.WriteString("at", change.At < from ? from : change.At);
+            writer.WriteString("status", HealthViewJson.Name(change.Health));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private void WriteInstances(Utf8JsonWriter writer, ClusterRouting routing, DateTimeOffset now)
+    {
+        // The weights come in the full set's order, which is also its destinations' order: one index serves both.
+        var weights = routing.Weights(now);
+        var counts = new Dictionary<string, (InstanceWeight Weight, TrafficWindow Traffic)>(weights.Length, StringComparer.Ordinal);
+        long reads = 0, writes = 0;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            var window = traffic.LastMinute(routing.AllSet.Destinations[i]);
+            counts[weights[i].DestinationId] = (weights[i], window);
+            reads += window.Reads;
+            writes += window.Writes;
+        }
+
+        foreach (var (id, instance) in routing.Instances.OrderBy(i => i.Key, StringComparer.Ordinal))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", id);
+            writer.WriteString("state", instance.State?.ToWireName() ?? "unknown");
+            writer.WriteString("source", instance.Source switch
+            {
+                State.HealthSource.Registry => "consul",
+                { } source => source.ToString().ToLowerInvariant(),
+                null => "none",
+            });
+            writer.WriteString("since", instance.Since);
+            if (counts.TryGetValue(id, out var entry))
+            {
+                HealthViewJson.WriteWeight(writer, entry.Weight, instance, routing.Settings, now);
+                writer.WriteStartObject("lastMinute");
+                writer.WriteNumber("reads", entry.Traffic.Reads);
+                writer.WriteNumber("writes", entry.Traffic.Writes);
+                writer.WriteNumber("fallbacks", entry.Traffic.Fallbacks);
+                WriteShare(writer, "readShare", entry.Traffic.Reads, reads);
+                WriteShare(writer, "writeShare", entry.Traffic.Writes, writes);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+    }
+
+    /// <summary>The instance's part of its cluster's requests of one kind, 0 to 1; null when the cluster took none.</summary>
+    private static void WriteShare(Utf8JsonWriter writer, string name, long part, long total)
+    {
+        if (total > 0)
+        {
+            writer.WriteNumber(name, Math.Round((double)part / total, 4));
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
     }
 }

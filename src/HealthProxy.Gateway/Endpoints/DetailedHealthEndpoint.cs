@@ -126,16 +126,7 @@ internal static class DetailedHealthEndpoint
                 writer.WriteNumber("ageSeconds", Age(now, instance.Since));
                 if (weights.TryGetValue(id, out var weight))
                 {
-                    writer.WriteNumber("readWeight", Math.Round(weight.Read, 4));
-                    writer.WriteNumber("writeWeight", Math.Round(weight.Write, 4));
-                    writer.WriteNumber("inFlight", weight.InFlight);
-                    if (weight.SlowStart < 1)
-                    {
-                        writer.WriteStartObject("slowStart");
-                        writer.WriteNumber("factor", Math.Round(weight.SlowStart, 4));
-                        writer.WriteNumber("progress", Math.Round(Math.Min(1, (now - instance.RoutableSince!.Value) / routing.Settings.SlowStartWindow), 4));
-                        writer.WriteEndObject();
-                    }
+                    HealthViewJson.WriteWeight(writer, weight, instance, routing.Settings, now);
                 }
 
                 writer.WriteEndObject();

@@ -59,6 +59,8 @@ public static class HealthProxyHostingExtensions
         // The store listens first so destinations exist before anything reports on them.
         services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<InstanceHealthStore>());
         services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<ActiveProbeMonitor>());
+        services.AddSingleton<InstanceTraffic>();
+        services.AddSingleton<IClusterChangeListener>(sp => sp.GetRequiredService<InstanceTraffic>());
         services.AddHealthProxyResilience();
 
         // Registered before AddReverseProxy, so YARP adds no monitor of its own (its documented seam).
@@ -138,6 +140,7 @@ public static class HealthProxyHostingExtensions
                 pipeline.UseMiddleware<HealthRoutingMiddleware>();
                 pipeline.UseSessionAffinity();
                 pipeline.UseLoadBalancing();
+                pipeline.UseMiddleware<TrafficMiddleware>();
                 pipeline.UseMiddleware<ResilienceMiddleware>();
             });
         }

@@ -40,6 +40,7 @@ internal sealed partial class HealthRoutingMiddleware(RequestDelegate next, Rout
             if (fallback)
             {
                 eligible = routing.FallbackSet(kind);
+                context.Features.Set(RequestKindFeature.For(kind, fallback: true));
                 metrics.Fallback(clusterId, kind);
                 if (routing.Fallback(kind)?.TryAnnounce() == true)
                 {

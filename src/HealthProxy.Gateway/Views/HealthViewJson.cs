@@ -1,4 +1,6 @@
 using System.Text.Json;
+using HealthProxy.Gateway.Routing;
+using HealthProxy.Gateway.State;
 using HealthProxy.Health;
 using HealthProxy.Health.Views;
 
@@ -37,5 +39,23 @@ internal static class HealthViewJson
         }
 
         writer.WriteEndArray();
+    }
+
+    /// <summary>
+    /// An instance's weights as routing uses them: <c>readWeight</c>, <c>writeWeight</c>, <c>inFlight</c>, and while it
+    /// ramps up, <c>slowStart</c> (<c>factor</c>, and <c>progress</c> through the window).
+    /// </summary>
+    public static void WriteWeight(Utf8JsonWriter writer, InstanceWeight weight, InstanceHealth instance, WeightSettings settings, DateTimeOffset now)
+    {
+        writer.WriteNumber("readWeight", Math.Round(weight.Read, 4));
+        writer.WriteNumber("writeWeight", Math.Round(weight.Write, 4));
+        writer.WriteNumber("inFlight", weight.InFlight);
+        if (weight.SlowStart < 1 && instance.RoutableSince is { } since)
+        {
+            writer.WriteStartObject("slowStart");
+            writer.WriteNumber("factor", Math.Round(weight.SlowStart, 4));
+            writer.WriteNumber("progress", Math.Round(Math.Min(1, (now - since) / settings.SlowStartWindow), 4));
+            writer.WriteEndObject();
+        }
     }
 }

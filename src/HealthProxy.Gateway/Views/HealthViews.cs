@@ -40,6 +40,7 @@ internal sealed partial class HealthViews
     private readonly TimeProvider _timeProvider;
     private readonly GatewayMetrics _metrics;
     private readonly ILogger<HealthViews> _logger;
+    private readonly ServiceStateHistory _history = new();
     private volatile HealthViewSnapshot _current = HealthViewSnapshot.Empty;
 
     public HealthViews(
@@ -74,6 +75,9 @@ internal sealed partial class HealthViews
 
     /// <summary>The views now.</summary>
     public HealthViewSnapshot Current => _current;
+
+    /// <summary>Each service's state over the last hour, written as this class judges it.</summary>
+    public ServiceStateHistory History => _history;
 
     private void Update(string clusterId, bool nameChanged)
     {
@@ -126,6 +130,7 @@ internal sealed partial class HealthViews
         if (!_table.TryGet(clusterId, out var routing))
         {
             SetInterests_NeedsLock(clusterId, []);
+            _history.Remove(clusterId);
             return _builder.Remove(clusterId).Changed;
         }
 
@@ -137,6 +142,11 @@ internal sealed partial class HealthViews
         var critical = bool.TryParse(metadata?.GetValueOrDefault(HealthProxyMetadata.Critical), out var isCritical) && isCritical;
         var input = new ServiceHealthInput(clusterId, category, critical, routing.Healthy, routing.ReadEligible, routing.All.Count, DependsOn_NeedsLock(clusterId, metadata, published));
         var update = _builder.Apply(input, _timeProvider.GetUtcNow());
+        if (update.Snapshot.Services.TryGetValue(clusterId, out var view))
+        {
+            _history.Record(clusterId, view.Health, view.Since);
+        }
+
         started.AddRange(update.NewCascades);
         return update.Changed;
     }

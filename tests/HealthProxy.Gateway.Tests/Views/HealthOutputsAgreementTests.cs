@@ -149,7 +149,8 @@ public sealed class HealthOutputsAgreementTests
             _discovery = new ConsulDiscovery(_services, Store, new ConfigReloadSignal(), Options.Create(new DiscoveryOptions()), time, NullLogger<ConsulDiscovery>.Instance);
             Views = new HealthViews(Store, table, _discovery, time, _metrics, NullLogger<HealthViews>.Instance);
             _ = new HealthGauges(_metrics, table, Views, _discovery, time);
-            Dashboard = new DashboardState(Views, table, _discovery, new DashboardEventLog(Store, Views, time), time);
+            Traffic = new InstanceTraffic(time);
+            Dashboard = new DashboardState(Views, table, _discovery, new DashboardEventLog(Store, Views, time), Traffic, time);
         }
 
         public InstanceHealthStore Store { get; }
@@ -157,6 +158,8 @@ public sealed class HealthOutputsAgreementTests
         public HealthViews Views { get; }
 
         public DashboardState Dashboard { get; }
+
+        public InstanceTraffic Traffic { get; }
 
         public (Dictionary<string, (int, string, string)> Services, Dictionary<string, (int, string)> Categories) Collect()
         {
