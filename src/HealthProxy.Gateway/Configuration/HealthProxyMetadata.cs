@@ -57,4 +57,18 @@ public static class HealthProxyMetadata
 
     /// <summary>Cluster metadata: where writes go while no instance is healthy, <c>All</c> (default) or <c>DegradedFirst</c>.</summary>
     public const string WriteFallback = "HealthProxy.WriteFallback";
+
+    /// <summary>
+    /// Destination metadata: the instance's failover tier, a whole number from 0 to 100 (default 0: the local tier).
+    /// A request goes to the first tier, lowest number first, with an instance eligible for its kind. Consul clusters
+    /// get it from the datacenter the instance was found in (0 for <c>consul.datacenter</c>, 1.. for each of
+    /// <c>consul.failover.datacenters</c> in order).
+    /// </summary>
+    public const string Priority = "HealthProxy.Priority";
+
+    /// <summary>
+    /// Cluster metadata: how long a higher-priority tier must have been eligible for a request kind before that kind
+    /// returns to it from a lower one, a duration from 00:00:00 to 01:00:00 (default 00:00:30). Failing over is immediate.
+    /// </summary>
+    public const string FailbackDelay = "HealthProxy.FailbackDelay";
 }

@@ -43,4 +43,6 @@ internal static class GatewayEventIds
     public const int SettingsApplyFailed = 1806;
     public const int StartupConfigFiles = 2100;
     public const int StartupListening = 2101;
+    public const int FailoverActivated = 2400;
+    public const int FailoverReturned = 2401;
 }

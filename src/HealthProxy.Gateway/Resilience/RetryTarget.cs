@@ -13,8 +13,8 @@ internal sealed class RetryTarget(DestinationState destination)
     public DestinationState Destination { get; } = destination;
 
     /// <summary>
-    /// Another destination for a retry: eligible for the kind (or any, when none is), not ejected, not the one
-    /// tried; null when there is none.
+    /// Another destination for a retry: eligible for the kind in the failover tier serving it (or any of the local
+    /// tier's, when none is), not ejected, not the one tried; null when there is none. A retry never crosses tiers.
     /// </summary>
     public static DestinationState? Pick(RoutingTable table, ClusterResilience cluster, RequestKind kind, DestinationState tried)
     {
@@ -26,7 +26,7 @@ internal sealed class RetryTarget(DestinationState destination)
         var candidates = routing.Eligible(kind);
         if (candidates.Count == 0)
         {
-            candidates = routing.All;
+            candidates = routing.LocalSet;
         }
 
         var count = candidates.Count;
