@@ -148,13 +148,19 @@ internal sealed class HealthGauges
             new(GatewayTags.Critical, known.Critical ? "true" : "false")))];
 
     private IEnumerable<Measurement<int>> ObserveReachable() =>
-        [.. _discovery.Status.Select(s => new Measurement<int>(s.Reachable ? 1 : 0, new KeyValuePair<string, object?>(GatewayTags.ConsulService, s.Service)))];
+        [.. _discovery.Status.Select(s => new Measurement<int>(s.Reachable ? 1 : 0, RegistryTags(s)))];
 
     private IEnumerable<Measurement<int>> ObserveStale() =>
-        [.. _discovery.Status.Select(s => new Measurement<int>(s.Stale ? 1 : 0, new KeyValuePair<string, object?>(GatewayTags.ConsulService, s.Service)))];
+        [.. _discovery.Status.Select(s => new Measurement<int>(s.Stale ? 1 : 0, RegistryTags(s)))];
 
     // Before Consul's first answer there is no age to report: the series starts with the first answer.
     private IEnumerable<Measurement<double>> ObserveDataAge() =>
         [.. _discovery.Status.Where(s => s.DataAge is not null)
-            .Select(s => new Measurement<double>(s.DataAge!.Value.TotalSeconds, new KeyValuePair<string, object?>(GatewayTags.ConsulService, s.Service)))];
+            .Select(s => new Measurement<double>(s.DataAge!.Value.TotalSeconds, RegistryTags(s)))];
+
+    /// <summary>A watch's tags: its service, and its datacenter when it names one (a failover datacenter's watch always does).</summary>
+    private static KeyValuePair<string, object?>[] RegistryTags(RegistryStatus status) =>
+        status.Datacenter is { } datacenter
+            ? [new(GatewayTags.ConsulService, status.Service), new(GatewayTags.Datacenter, datacenter)]
+            : [new(GatewayTags.ConsulService, status.Service)];
 }
