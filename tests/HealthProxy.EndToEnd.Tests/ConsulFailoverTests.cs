@@ -72,7 +72,16 @@ public sealed class ConsulFailoverTests : IAsyncLifetime
         Assert.Equal(1, failover.GetProperty("writes").GetProperty("tier").GetInt32());
         Assert.False(failover.GetProperty("writes").GetProperty("fallback").GetBoolean());
         Assert.True(failover.GetProperty("writes").TryGetProperty("since", out _));
+
+        var scrape = (await gateway.Client.GetStringAsync("/metrics")).Split('\n');
+        Assert.Contains(scrape, line => Series(line, "healthproxy_failover_active{", "request_kind=\"write\"", "tier=\"1\"") && line.EndsWith(" 1", StringComparison.Ordinal));
+        Assert.Contains(scrape, line => Series(line, "healthproxy_failover_active{", "request_kind=\"write\"", "tier=\"0\"") && line.EndsWith(" 0", StringComparison.Ordinal));
+        Assert.Contains(scrape, line => Series(line, "healthproxy_failover_active{", "request_kind=\"read\"", "tier=\"0\"") && line.EndsWith(" 1", StringComparison.Ordinal));
+        Assert.Contains(scrape, line => Series(line, "healthproxy_failover_switches_total{", "request_kind=\"write\"", "tier=\"1\"") && line.EndsWith(" 1", StringComparison.Ordinal));
     }
+
+    private static bool Series(string line, string name, params string[] labels) =>
+        line.StartsWith(name, StringComparison.Ordinal) && line.Contains("cluster=\"orders\"", StringComparison.Ordinal) && labels.All(l => line.Contains(l, StringComparison.Ordinal));
 
     [Fact]
     public async Task LocalGone_BothKindsGoRemote_AndReturnOnlyAfterTheFailbackDelayWithoutARequest()

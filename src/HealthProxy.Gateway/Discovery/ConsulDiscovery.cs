@@ -295,11 +295,15 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     /// <summary>
     /// What a cluster routes to: its tiers' latest good destinations, those of a failover datacenter under ids of
     /// their own (<c>datacenter/instance</c>) with their tier as <see cref="HealthProxyMetadata.Priority"/>; null
-    /// before any of them answered. Stale when any tier is.
+    /// before the local datacenter answered. Stale when any tier is.
     /// </summary>
+    /// <remarks>
+    /// Failover tiers join only once the local one has answered: a remote answer that came first would otherwise
+    /// make the local instances a returning tier, held back for the failback delay at every start.
+    /// </remarks>
     private static ServiceView View_NeedsLock(Watched[] tiers)
     {
-        if (tiers.Length == 1)
+        if (tiers.Length == 1 || tiers[0].Destinations is null)
         {
             return new ServiceView(tiers[0].Destinations, tiers[0].Stale);
         }
