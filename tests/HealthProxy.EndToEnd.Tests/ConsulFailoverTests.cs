@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using HealthProxy.Consul.Simulator;
@@ -7,6 +8,7 @@ using HealthProxy.Gateway.State;
 using HealthProxy.Health;
 using HealthProxy.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 
 namespace HealthProxy.EndToEnd.Tests;
 
@@ -14,7 +16,7 @@ namespace HealthProxy.EndToEnd.Tests;
 /// Failover across datacenters by request kind, end to end: a real gateway, the Consul simulator with a second
 /// datacenter (<c>?dc=dc2</c>) and WireMock backends. Local instances: a, b (dc1); remote: r1, r2 (dc2).
 /// </summary>
-public sealed class ConsulFailoverTests : IAsyncLifetime
+public sealed class ConsulFailoverTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Token = "failover-token";
     private readonly Dictionary<string, Backend> _backends = [];
@@ -153,6 +155,52 @@ public sealed class ConsulFailoverTests : IAsyncLifetime
         Assert.All(await gateway.SendAsync(HttpMethod.Post, "/orders", 6), r => Assert.Contains(r, new[] { "a", "b" }));
         Assert.Equal(0, _backends["r1"].Received("POST") + _backends["r2"].Received("POST"));
     }
+
+    /// <summary>
+    /// Measures (and prints; a timed assertion is not how speed is guarded) how long a tier switch takes from Consul's
+    /// answer to the new routing snapshot: node maintenance on dc1's node drains both local instances at once, so
+    /// every change flips both kinds between dc1 and dc2 (failback delay 0, so the return is measured too).
+    /// </summary>
+    [Fact]
+    public async Task LocalNodeInAndOutOfMaintenance_EverySwitchReachesTheRoutingTable_PrintsLatency()
+    {
+        const int Switches = 40;
+        await using var gateway = await StartAsync(failbackDelay: "00:00:00");
+        await WaitForRemoteAsync(gateway);
+        var seen = new ConcurrentQueue<(long At, int Tier)>();
+        gateway.App.Services.GetRequiredService<InstanceHealthStore>().Changed += change =>
+        {
+            if (change.Current is { } routing && change.ClusterId == "orders")
+            {
+                seen.Enqueue((Stopwatch.GetTimestamp(), routing.ServingTier(RequestKind.Write)));
+            }
+        };
+
+        var latencies = new List<double>(Switches);
+        for (var i = 0; i < Switches; i++)
+        {
+            var expected = i % 2 == 0 ? 1 : 0;
+            seen.Clear();
+            _consul.SetNodeMaintenance(_consul.AgentNode, enable: expected == 1, "failover measurement");
+            var index = _consul.Index;
+            await Eventually.HoldsAsync(() => seen.Any(s => s.Tier == expected), $"switch {i} to tier {expected} reached the routing table");
+            await Eventually.HoldsAsync(() => LocalAnswers(index).Any(), $"switch {i} was answered");
+
+            var answeredAt = LocalAnswers(index).Min(r => r.AnsweredAt);
+            var appliedAt = seen.First(s => s.Tier == expected).At;
+            latencies.Add(Stopwatch.GetElapsedTime(answeredAt, appliedAt).TotalMilliseconds);
+        }
+
+        latencies.Sort();
+        output.WriteLine($"Consul answer -> tier switch, {Switches} switches: p50 {Percentile(latencies, 0.50):F2} ms, p99 {Percentile(latencies, 0.99):F2} ms, max {latencies[^1]:F2} ms");
+        Assert.Equal(Switches, latencies.Count);
+        Assert.All(latencies, l => Assert.True(l >= 0, "switched before Consul answered: the measurement is broken"));
+
+        IEnumerable<SimulatorRequest> LocalAnswers(ulong index) =>
+            _consul.Requests.Where(r => r.AnsweredIndex >= index && r.Path == "/v1/health/service/orders" && !r.Query.Contains("dc=", StringComparison.Ordinal));
+    }
+
+    private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
     private async Task<GatewayHost> StartAsync(string datacenters = "dc2", string failbackDelay = "00:00:30")
     {
