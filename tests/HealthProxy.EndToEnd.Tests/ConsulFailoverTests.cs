@@ -200,6 +200,45 @@ public sealed class ConsulFailoverTests(ITestOutputHelper output) : IAsyncLifeti
             _consul.Requests.Where(r => r.AnsweredIndex >= index && r.Path == "/v1/health/service/orders" && !r.Query.Contains("dc=", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Reads under steady load while the serving tier switches back and forth: none may fail, since a switch only
+    /// changes where new requests go and the instances left keep answering those already sent.
+    /// </summary>
+    [Fact]
+    public async Task ReadsUnderLoad_TierSwitchesBackAndForth_NoReadIsLost()
+    {
+        const int Switches = 10;
+        await using var gateway = await StartAsync(failbackDelay: "00:00:00");
+        await WaitForRemoteAsync(gateway);
+        var table = gateway.App.Services.GetRequiredService<RoutingTable>();
+        using var stop = new CancellationTokenSource();
+        var outcomes = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        var load = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var response = await gateway.Client.GetAsync("/items", CancellationToken.None);
+                var key = response.IsSuccessStatusCode && response.Headers.TryGetValues("X-Served-By", out var by) ? by.First() : $"HTTP {(int)response.StatusCode}";
+                outcomes.AddOrUpdate(key, 1, (_, n) => n + 1);
+            }
+        })).ToArray();
+
+        for (var i = 0; i < Switches; i++)
+        {
+            var expected = i % 2 == 0 ? 1 : 0;
+            _consul.SetNodeMaintenance(_consul.AgentNode, enable: expected == 1, "failover under load");
+            await Eventually.HoldsAsync(() => table.TryGet("orders", out var routing) && routing.ServingTier(RequestKind.Read) == expected, $"switch {i} to tier {expected}");
+            var served = outcomes.Values.Sum();
+            await Eventually.HoldsAsync(() => outcomes.Values.Sum() >= served + 20, $"reads kept flowing after switch {i}");
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+        output.WriteLine($"Reads during {Switches} tier switches: {string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}"))}");
+        Assert.All(outcomes.Keys, key => Assert.Contains(key, new[] { "a", "b", "r1", "r2" }));
+        Assert.True(outcomes.Keys.Intersect(["r1", "r2"]).Any() && outcomes.Keys.Intersect(["a", "b"]).Any(), "both tiers served reads");
+    }
+
     private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
     private async Task<GatewayHost> StartAsync(string datacenters = "dc2", string failbackDelay = "00:00:30")
