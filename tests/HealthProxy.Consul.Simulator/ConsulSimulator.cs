@@ -30,6 +30,7 @@ public sealed class ConsulSimulator : IAsyncDisposable
     private long _responseDelayTicks;
     private int _blockedQueries;
     private readonly ConcurrentDictionary<string, int> _blockedByService = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SimulatedDatacenter> _datacenters = new(StringComparer.Ordinal);
 
     private ConsulSimulator(ConsulSimulatorOptions options)
     {
@@ -125,44 +126,35 @@ public sealed class ConsulSimulator : IAsyncDisposable
     }
 
     /// <summary>Registers an instance directly, on any node (created with <see cref="SimulatedService.NodeAddress"/> when new).</summary>
-    public void RegisterService(SimulatedService service)
-    {
-        ArgumentNullException.ThrowIfNull(service);
-        var node = service.Node ?? AgentNode;
-        var checks = service.Checks
-            .Select(c => new CheckSpec(c.CheckID, c.Name, c.Status, c.Ttl, null, c.Output, c.Ttl is null ? "script" : "ttl", 0))
-            .ToList();
-        _state.Register(
-            node,
-            service.NodeAddress,
-            new SimService
-            {
-                Node = node,
-                Id = service.ID ?? service.Name,
-                Name = service.Name,
-                Tags = [.. service.Tags],
-                Address = service.Address,
-                Port = service.Port,
-                Meta = new Dictionary<string, string>(service.Meta, StringComparer.Ordinal),
-                WeightPassing = service.WeightPassing,
-                WeightWarning = service.WeightWarning,
-            },
-            checks,
-            replaceExistingChecks: false);
-    }
+    public void RegisterService(SimulatedService service) => _state.RegisterDirect(service);
 
     /// <summary>Removes an instance and its checks; false when there was none.</summary>
     public bool DeregisterService(string serviceId, string? node = null) => _state.Deregister(node ?? AgentNode, serviceId);
 
     /// <summary>Sets any check's status (and output when given), as if the check ran.</summary>
     /// <exception cref="InvalidOperationException">No such check on that node.</exception>
-    public void SetCheckStatus(string checkId, string status, string? output = null, string? node = null)
+    public void SetCheckStatus(string checkId, string status, string? output = null, string? node = null) => _state.SetCheckStatusDirect(checkId, status, output, node);
+
+    /// <summary>
+    /// Adds another datacenter, with its own catalog, index and fault, that reads with <c>?dc=</c><paramref name="name"/>
+    /// answer from (Consul forwards them over the WAN). A <c>?dc=</c> naming neither this agent's datacenter nor an
+    /// added one answers <c>500 No path to datacenter</c>, as Consul does.
+    /// </summary>
+    public SimulatedDatacenter AddDatacenter(string name)
     {
-        if (_state.UpdateCheck(node ?? AgentNode, checkId, status, output, ttlOnly: false) != CheckUpdateResult.Updated)
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var options = _state.Options with { Datacenter = name, AgentNode = $"{name}-agent" };
+        var added = new SimulatedDatacenter(new SimulatorState(options));
+        if (name == _state.Options.Datacenter || !_datacenters.TryAdd(name, added))
         {
-            throw new InvalidOperationException($"No check '{checkId}' on node '{node ?? AgentNode}'.");
+            added.State.Dispose();
+            throw new InvalidOperationException($"Datacenter '{name}' exists already.");
         }
+
+        return added;
     }
+
+    internal bool TryGetDatacenter(string name, out SimulatedDatacenter datacenter) => _datacenters.TryGetValue(name, out datacenter!);
 
     /// <summary>Puts an instance in or out of maintenance (<c>_service_maintenance:&lt;id&gt;</c>).</summary>
     /// <exception cref="InvalidOperationException">No such instance on that node.</exception>
@@ -188,6 +180,11 @@ public sealed class ConsulSimulator : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         _state.Dispose();
+        foreach (var datacenter in _datacenters.Values)
+        {
+            datacenter.State.Dispose();
+        }
+
         _lifecycle.Dispose();
     }
 

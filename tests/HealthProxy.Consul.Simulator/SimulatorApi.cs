@@ -169,18 +169,23 @@ internal sealed partial class SimulatorApi(SimulatorState state, ConsulSimulator
             return Text(500, $"Failed to create boolean expression evaluator: the simulator does not understand '{filterText}'");
         }
 
-        if (owner.Fault is var fault and not SimulatorFault.None)
+        if (!TryDatacenter(request, out var db, out var fault))
         {
-            return FaultAnswer(fault);
+            return NoPathToDatacenter();
+        }
+
+        if (fault != SimulatorFault.None)
+        {
+            return FaultAnswer(db, fault);
         }
 
         if (index > 0)
         {
-            await BlockAsync(() => state.IndexFor(service) > index, wait, ct, service).ConfigureAwait(false);
+            await BlockAsync(db, () => db.IndexFor(service) > index, wait, ct, service).ConfigureAwait(false);
         }
 
         await DelayAsync(ct).ConfigureAwait(false);
-        return state.Read(s =>
+        return db.Read(s =>
         {
             var buffer = new ArrayBufferWriter<byte>();
             using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -218,18 +223,23 @@ internal sealed partial class SimulatorApi(SimulatorState state, ConsulSimulator
             return Text(500, "Failed to create boolean expression evaluator: the simulator does not support filter on /v1/catalog/services");
         }
 
-        if (owner.Fault is var fault and not SimulatorFault.None)
+        if (!TryDatacenter(request, out var db, out var fault))
         {
-            return FaultAnswer(fault);
+            return NoPathToDatacenter();
+        }
+
+        if (fault != SimulatorFault.None)
+        {
+            return FaultAnswer(db, fault);
         }
 
         if (index > 0)
         {
-            await BlockAsync(() => state.Index > index, wait, ct).ConfigureAwait(false);
+            await BlockAsync(db, () => db.Index > index, wait, ct).ConfigureAwait(false);
         }
 
         await DelayAsync(ct).ConfigureAwait(false);
-        return state.Read(s =>
+        return db.Read(s =>
         {
             var buffer = new ArrayBufferWriter<byte>();
             using (var writer = new Utf8JsonWriter(buffer))
@@ -439,18 +449,18 @@ internal sealed partial class SimulatorApi(SimulatorState state, ConsulSimulator
         return null;
     }
 
-    private async Task BlockAsync(Func<bool> done, TimeSpan wait, CancellationToken ct, string? service = null)
+    private async Task BlockAsync(SimulatorState db, Func<bool> done, TimeSpan wait, CancellationToken ct, string? service = null)
     {
         // Consul adds up to wait/16 of jitter so that many watchers do not return together.
         var jittered = wait + (wait / 16 * Random.Shared.NextDouble());
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var elapsed = Task.Delay(jittered, state.TimeProvider, timeout.Token);
+        var elapsed = Task.Delay(jittered, db.TimeProvider, timeout.Token);
         owner.QueryBlocked(+1, service);
         try
         {
             while (true)
             {
-                var change = state.NextChange();
+                var change = db.NextChange();
                 if (done())
                 {
                     return;
@@ -470,6 +480,35 @@ internal sealed partial class SimulatorApi(SimulatorState state, ConsulSimulator
         }
     }
 
+    /// <summary>
+    /// The datacenter a read asks with <c>?dc=</c>: absent or the agent's own is the local catalog; another one
+    /// the test added answers from its own catalog, index and fault; any other is unknown.
+    /// </summary>
+    private bool TryDatacenter(HttpRequest request, out SimulatorState db, out SimulatorFault fault)
+    {
+        var name = request.Query["dc"].ToString();
+        if (name.Length == 0 || name == state.Options.Datacenter)
+        {
+            db = state;
+            fault = owner.Fault;
+            return true;
+        }
+
+        if (owner.TryGetDatacenter(name, out var remote))
+        {
+            db = remote.State;
+            fault = remote.Fault;
+            return true;
+        }
+
+        db = state;
+        fault = SimulatorFault.None;
+        return false;
+    }
+
+    /// <summary>Consul's answer for a datacenter it has no route to (agent/consul/rpc.go: <c>structs.ErrNoDCPath</c>).</summary>
+    private static Answer NoPathToDatacenter() => Text(500, "No path to datacenter");
+
     private async Task DelayAsync(CancellationToken ct)
     {
         if (owner.ResponseDelay is { } delay && delay > TimeSpan.Zero)
@@ -478,12 +517,12 @@ internal sealed partial class SimulatorApi(SimulatorState state, ConsulSimulator
         }
     }
 
-    private Answer FaultAnswer(SimulatorFault fault) => fault switch
+    private static Answer FaultAnswer(SimulatorState db, SimulatorFault fault) => fault switch
     {
-        SimulatorFault.MalformedJson => new Answer(200, "application/json", Encoding.UTF8.GetBytes("[{\"Node\": {\"Node\": \"n1\"}, \"Service\": "), state.Index),
-        SimulatorFault.OversizedBody => new Answer(200, "application/json", OversizedBody.Value, state.Index),
+        SimulatorFault.MalformedJson => new Answer(200, "application/json", Encoding.UTF8.GetBytes("[{\"Node\": {\"Node\": \"n1\"}, \"Service\": "), db.Index),
+        SimulatorFault.OversizedBody => new Answer(200, "application/json", OversizedBody.Value, db.Index),
         SimulatorFault.Forbidden => Text(403, "Permission denied: token with AccessorID 'simulated' lacks permission 'service:read' on \"x\""),
-        SimulatorFault.MissingFields => new Answer(200, "application/json", Encoding.UTF8.GetBytes("[{\"Checks\": []}]"), state.Index),
+        SimulatorFault.MissingFields => new Answer(200, "application/json", Encoding.UTF8.GetBytes("[{\"Checks\": []}]"), db.Index),
         _ => Text(500, "simulated internal error: rpc error making call: No cluster leader"),
     };
 

@@ -93,6 +93,43 @@ internal sealed class SimulatorState : IDisposable
         }
     }
 
+    /// <summary>Registers a test's instance directly, on any node (created with its node address when new).</summary>
+    public void RegisterDirect(SimulatedService service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        var node = service.Node ?? _options.AgentNode;
+        var checks = service.Checks
+            .Select(c => new CheckSpec(c.CheckID, c.Name, c.Status, c.Ttl, null, c.Output, c.Ttl is null ? "script" : "ttl", 0))
+            .ToList();
+        Register(
+            node,
+            service.NodeAddress,
+            new SimService
+            {
+                Node = node,
+                Id = service.ID ?? service.Name,
+                Name = service.Name,
+                Tags = [.. service.Tags],
+                Address = service.Address,
+                Port = service.Port,
+                Meta = new Dictionary<string, string>(service.Meta, StringComparer.Ordinal),
+                WeightPassing = service.WeightPassing,
+                WeightWarning = service.WeightWarning,
+            },
+            checks,
+            replaceExistingChecks: false);
+    }
+
+    /// <summary>Sets any check's status (and output when given), as if the check ran.</summary>
+    /// <exception cref="InvalidOperationException">No such check on that node.</exception>
+    public void SetCheckStatusDirect(string checkId, string status, string? output, string? node)
+    {
+        if (UpdateCheck(node ?? _options.AgentNode, checkId, status, output, ttlOnly: false) != CheckUpdateResult.Updated)
+        {
+            throw new InvalidOperationException($"No check '{checkId}' on node '{node ?? _options.AgentNode}'.");
+        }
+    }
+
     public void Register(string node, string nodeAddress, SimService service, IReadOnlyList<CheckSpec> checks, bool replaceExistingChecks)
     {
         lock (_lock)

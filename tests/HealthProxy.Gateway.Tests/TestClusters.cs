@@ -19,6 +19,26 @@ internal static class TestClusters
         return cluster;
     }
 
+    /// <summary>A cluster whose destinations state their failover tier (<c>HealthProxy.Priority</c>).</summary>
+    public static ClusterState CreateTiered(string clusterId, IEnumerable<(string Id, int Priority)> destinations, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var cluster = new ClusterState(clusterId, new ClusterModel(new ClusterConfig { ClusterId = clusterId, Metadata = metadata }, Invoker));
+        foreach (var (id, priority) in destinations)
+        {
+            cluster.Destinations.TryAdd(id, Tiered(id, priority));
+        }
+
+        return cluster;
+    }
+
+    /// <summary>A destination in failover tier <paramref name="priority"/>.</summary>
+    public static DestinationState Tiered(string id, int priority) =>
+        new(id, new DestinationModel(new DestinationConfig
+        {
+            Address = "http://backend.invalid",
+            Metadata = new Dictionary<string, string> { ["HealthProxy.Priority"] = priority.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        }));
+
     /// <summary>The same cluster with exactly <paramref name="destinations"/> (existing destination objects kept, as YARP does).</summary>
     public static ClusterState WithDestinations(ClusterState cluster, IEnumerable<string> destinations)
     {

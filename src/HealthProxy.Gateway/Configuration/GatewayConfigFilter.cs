@@ -42,6 +42,7 @@ internal sealed class GatewayConfigFilter(IConfiguration configuration) : IProxy
         {
             WeightSettings.DestinationWeight(destination.Metadata, HealthProxyMetadata.Weight, $"{prefix}:Destinations:{id}:Metadata", problems);
             WeightSettings.DestinationWeight(destination.Metadata, HealthProxyMetadata.DegradedWeight, $"{prefix}:Destinations:{id}:Metadata", problems);
+            WeightSettings.DestinationPriority(destination.Metadata, $"{prefix}:Destinations:{id}:Metadata", problems);
         }
 
         if (problems.Count > 0)

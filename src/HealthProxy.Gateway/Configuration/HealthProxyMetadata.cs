@@ -78,4 +78,18 @@ public static class HealthProxyMetadata
     /// after it reached an instance, as a read may (default <c>false</c>: a write is retried only when it never left).
     /// </summary>
     public const string IdempotentWrites = "HealthProxy.IdempotentWrites";
+
+    /// <summary>
+    /// Destination metadata: the instance's failover tier, a whole number from 0 to 100 (default 0: the local tier).
+    /// A request goes to the first tier, lowest number first, with an instance eligible for its kind. Consul clusters
+    /// get it from the datacenter the instance was found in (0 for <c>consul.datacenter</c>, 1.. for each of
+    /// <c>consul.failover.datacenters</c> in order).
+    /// </summary>
+    public const string Priority = "HealthProxy.Priority";
+
+    /// <summary>
+    /// Cluster metadata: how long a higher-priority tier must have been eligible for a request kind before that kind
+    /// returns to it from a lower one, a duration from 00:00:00 to 01:00:00 (default 00:00:30). Failing over is immediate.
+    /// </summary>
+    public const string FailbackDelay = "HealthProxy.FailbackDelay";
 }

@@ -29,6 +29,7 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _cascades;
     private readonly Counter<long> _degradedShed;
     private readonly Counter<long> _cascadeAffected;
+    private readonly Counter<long> _failoverSwitches;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
@@ -46,6 +47,8 @@ internal sealed class GatewayMetrics
         _degradedShed = Meter.CreateCounter<long>(
             "healthproxy.routing.degraded_shed", "{request}", "Reads that found every eligible instance a degraded one at the cluster's in-flight cap, sent to the fallback.");
         _cascades = Meter.CreateCounter<long>("healthproxy.cascading_failures", "{event}", "Cascading failures detected, by root cluster.");
+        _failoverSwitches = Meter.CreateCounter<long>(
+            "healthproxy.failover.switches", "{switch}", "Changes of the failover tier serving a request kind, by cluster, request kind and the tier that serves it now.");
         _cascadeAffected = Meter.CreateCounter<long>("healthproxy.cascading_failures.affected", "{service}", "Services affected by cascading failures, by root cluster.");
     }
 
@@ -59,6 +62,12 @@ internal sealed class GatewayMetrics
 
     public void Fallback(string clusterId, RequestKind kind) =>
         _fallbacks.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.RequestKind, KindName(kind)));
+
+    public void FailoverSwitch(string clusterId, RequestKind kind, int tier) =>
+        _failoverSwitches.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.RequestKind, KindName(kind)), new(GatewayTags.Tier, TierName(tier)));
+
+    /// <summary>The <c>tier</c> tag value: the tier's priority in invariant digits.</summary>
+    public static string TierName(int tier) => tier.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public void Probe(string clusterId, HealthState result, TimeSpan duration) =>
         _probeDuration.Record(duration.TotalSeconds, new(GatewayTags.Cluster, clusterId), new(GatewayTags.State, result.ToWireName()));

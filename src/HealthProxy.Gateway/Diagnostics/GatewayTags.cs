@@ -32,4 +32,10 @@ internal static class GatewayTags
 
     /// <summary>A watched Consul service name.</summary>
     public const string ConsulService = "consul_service";
+
+    /// <summary>A failover tier: the destinations' priority, <c>0</c> for the local tier.</summary>
+    public const string Tier = "tier";
+
+    /// <summary>A Consul datacenter a watch asks (only for watches that name one).</summary>
+    public const string Datacenter = "datacenter";
 }

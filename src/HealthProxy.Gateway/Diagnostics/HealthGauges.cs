@@ -34,6 +34,7 @@ internal sealed class HealthGauges
         meter.CreateObservableGauge("healthproxy.instance.weight", ObserveWeights, unit: null, "Each instance's effective weight for reads and for writes (0: takes none), slow start included; by cluster, destination, request kind.");
         meter.CreateObservableGauge("healthproxy.instance.slow_start", ObserveSlowStart, unit: null, "The slow-start factor (0.1 to 1) of each instance ramping up; by cluster, destination.");
         meter.CreateObservableGauge("healthproxy.instance.degraded_in_flight", ObserveDegradedInFlight, "{request}", "Requests in flight to each degraded instance that takes reads; by cluster, destination.");
+        meter.CreateObservableGauge("healthproxy.failover.active", ObserveFailover, unit: null, "1 for the failover tier that serves each request kind of a cluster (0 = local), 0 for its other tiers; by cluster, request kind, tier.");
         meter.CreateObservableGauge("healthproxy.service.health", ObserveServices, unit: null, "1 while the service serves (healthy or degraded: an instance takes reads), 0 when it cannot; by service, category, critical.");
         meter.CreateObservableGauge("healthproxy.dependency.health", ObserveDependencies, unit: null, "1 while a dependency its instances publish is healthy or degraded, 0 otherwise; by service, dependency, critical.");
         meter.CreateObservableGauge("healthproxy.category.health", ObserveCategories, unit: null, "1 while a category serves (more than half its services serve), 0 when it cannot; critical if any member is.");
@@ -97,6 +98,28 @@ internal sealed class HealthGauges
                 new(GatewayTags.Cluster, cluster.ClusterId),
                 new(GatewayTags.Destination, cluster.ReadSet.Destinations[i].DestinationId))))];
 
+    private IEnumerable<Measurement<int>> ObserveFailover()
+    {
+        var measurements = new List<Measurement<int>>();
+        foreach (var cluster in _table.Clusters)
+        {
+            foreach (var kind in (ReadOnlySpan<RequestKind>)[RequestKind.Read, RequestKind.Write])
+            {
+                var serving = cluster.ServingTier(kind);
+                foreach (var tier in cluster.Tiers)
+                {
+                    measurements.Add(new(
+                        tier == serving ? 1 : 0,
+                        new(GatewayTags.Cluster, cluster.ClusterId),
+                        new(GatewayTags.RequestKind, GatewayMetrics.KindName(kind)),
+                        new(GatewayTags.Tier, GatewayMetrics.TierName(tier))));
+                }
+            }
+        }
+
+        return measurements;
+    }
+
     private IEnumerable<Measurement<int>> ObserveServices() =>
         [.. _views.Current.Services.Values.Select(service => new Measurement<int>(
             service.Serving ? 1 : 0,
@@ -125,13 +148,19 @@ internal sealed class HealthGauges
             new(GatewayTags.Critical, known.Critical ? "true" : "false")))];
 
     private IEnumerable<Measurement<int>> ObserveReachable() =>
-        [.. _discovery.Status.Select(s => new Measurement<int>(s.Reachable ? 1 : 0, new KeyValuePair<string, object?>(GatewayTags.ConsulService, s.Service)))];
+        [.. _discovery.Status.Select(s => new Measurement<int>(s.Reachable ? 1 : 0, RegistryTags(s)))];
 
     private IEnumerable<Measurement<int>> ObserveStale() =>
-        [.. _discovery.Status.Select(s => new Measurement<int>(s.Stale ? 1 : 0, new KeyValuePair<string, object?>(GatewayTags.ConsulService, s.Service)))];
+        [.. _discovery.Status.Select(s => new Measurement<int>(s.Stale ? 1 : 0, RegistryTags(s)))];
 
     // Before Consul's first answer there is no age to report: the series starts with the first answer.
     private IEnumerable<Measurement<double>> ObserveDataAge() =>
         [.. _discovery.Status.Where(s => s.DataAge is not null)
-            .Select(s => new Measurement<double>(s.DataAge!.Value.TotalSeconds, new KeyValuePair<string, object?>(GatewayTags.ConsulService, s.Service)))];
+            .Select(s => new Measurement<double>(s.DataAge!.Value.TotalSeconds, RegistryTags(s)))];
+
+    /// <summary>A watch's tags: its service, and its datacenter when it names one (a failover datacenter's watch always does).</summary>
+    private static KeyValuePair<string, object?>[] RegistryTags(RegistryStatus status) =>
+        status.Datacenter is { } datacenter
+            ? [new(GatewayTags.ConsulService, status.Service), new(GatewayTags.Datacenter, datacenter)]
+            : [new(GatewayTags.ConsulService, status.Service)];
 }

@@ -7,7 +7,8 @@ namespace HealthProxy.Gateway.Discovery;
 /// <summary>
 /// Fills the destinations of clusters whose metadata names a Consul service from that service's
 /// latest good snapshot (static destinations, if any, serve until the first answer). While the
-/// snapshot is stale and the cluster configures no probing, it turns the gateway's own probes on.
+/// snapshot is stale and the cluster configures no probing, it turns the gateway's own probes on. A cluster with
+/// <c>consul.failover.datacenters</c> gets each listed datacenter's instances too, as failover tiers.
 /// </summary>
 internal sealed class ConsulDestinationsFilter(ConsulDiscovery discovery, IOptions<DiscoveryOptions> options) : IProxyConfigFilter
 {
@@ -25,10 +26,17 @@ internal sealed class ConsulDestinationsFilter(ConsulDiscovery discovery, IOptio
             throw new GatewayConfigurationException($"ReverseProxy:Clusters:{cluster.ClusterId}:Metadata:{ConsulMetadata.Scheme} must be 'http' or 'https' (got '{scheme}').");
         }
 
+        var problems = new List<string>();
+        var tiers = ConsulMetadata.Tiers(cluster, selection, problems);
+        if (problems.Count > 0)
+        {
+            throw new GatewayConfigurationException(problems);
+        }
+
         ServiceView view;
         try
         {
-            view = discovery.Bind(cluster.ClusterId, selection);
+            view = discovery.Bind(cluster.ClusterId, tiers);
         }
         catch (OptionsValidationException ex)
         {

@@ -24,10 +24,11 @@ namespace HealthProxy.Gateway.Discovery;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Lifecycle: a cluster is bound to one watch by <see cref="Bind"/>; removing the cluster, dropping its
-/// Consul metadata (<see cref="Unbind"/>) or binding it to another selection releases what was kept for it
-/// (its binding, its <see cref="Published"/> entry, its registry reports), and a watch no cluster binds any
-/// more is stopped, disposed and leaves <see cref="Status"/>. An instance that leaves Consul keeps its
+/// Lifecycle: a cluster is bound by <see cref="Bind(string, IReadOnlyList{ServiceSelection})"/> to one watch per
+/// failover tier (its local datacenter's, then one per <c>consul.failover.datacenters</c> entry); removing the
+/// cluster, dropping its Consul metadata (<see cref="Unbind"/>) or binding a tier to another selection releases what
+/// was kept for it there (its binding, its <see cref="Published"/> entry, its registry reports), and a watch no
+/// cluster binds any more is stopped, disposed and leaves <see cref="Status"/>. An instance that leaves Consul keeps its
 /// registry state until YARP has removed its destination, then its report is withdrawn, so its departure
 /// is never a transition of a routed instance to "unknown".
 /// </para>
@@ -51,9 +52,10 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     private readonly Lock _lock = new();
     private readonly Dictionary<ServiceSelection, Watched> _watches = [];
 
-    // Which watch each cluster is bound to: a reload binds every cluster, so finding its previous
-    // binding must not scan every watch (that made one reload O(services^2) at 1,000 services).
-    private readonly Dictionary<string, Watched> _bindings = new(StringComparer.Ordinal);
+    // Which watches each cluster is bound to, one per failover tier, the local datacenter's first: a reload binds
+    // every cluster, so finding its previous binding must not scan every watch (that made one reload
+    // O(services^2) at 1,000 services).
+    private readonly Dictionary<string, Watched[]> _bindings = new(StringComparer.Ordinal);
 
     // When each binding was made (guarded by _lock), for releasing those YARP never applied.
     private readonly Dictionary<string, DateTimeOffset> _boundSince = new(StringComparer.Ordinal);
@@ -104,8 +106,9 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
             lock (_lock)
             {
                 // Answered is not enough: YARP must have applied the answer's destinations, or the first
-                // requests after startup find a cluster with nothing to route to.
-                return _watches.Values.All(w => w.Last is not null && w.Clusters.All(w.Applied.Contains))
+                // requests after startup find a cluster with nothing to route to. Only local datacenters are
+                // waited for: a failover datacenter that does not answer must not hold the gateway's startup.
+                return _watches.Values.Where(w => w.Clusters.ContainsValue(0)).All(w => w.Last is not null && w.Clusters.Keys.All(w.Applied.Contains))
                     || _timeProvider.GetUtcNow() - _created >= _options.StartupTimeout;
             }
         }
@@ -139,7 +142,8 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
                     w.Selection.Service,
                     w.Watch.Status.IsReachable,
                     w.Stale,
-                    w.Watch.Status.DataAge(now)))];
+                    w.Watch.Status.DataAge(now),
+                    w.Selection.Datacenter))];
             }
         }
     }
@@ -173,7 +177,8 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
                         }
                     }
 
-                    foreach (var clusterId in watched.Clusters)
+                    // What a cluster's service publishes comes from its local datacenter only.
+                    foreach (var (clusterId, _) in watched.Clusters.Where(c => c.Value == 0))
                     {
                         result.AddRange(worst.Select(pair => new PublishedDependency(clusterId, pair.Key, pair.Value.State, pair.Value.Critical)));
                     }
@@ -197,40 +202,62 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     public IReadOnlyDictionary<string, PublishedService> Published => _published;
 
     /// <summary>
-    /// Called by the config filter on every load: makes sure the service is watched, remembers that
-    /// <paramref name="clusterId"/> routes to it, and returns what the cluster should route to now.
+    /// Called by the config filter on every load for a cluster without failover datacenters: makes sure the service
+    /// is watched, remembers that <paramref name="clusterId"/> routes to it, and returns what the cluster should route to now.
     /// </summary>
-    public ServiceView Bind(string clusterId, ServiceSelection selection)
+    public ServiceView Bind(string clusterId, ServiceSelection selection) => Bind(clusterId, [selection]);
+
+    /// <summary>
+    /// Called by the config filter on every load: makes sure each of <paramref name="tiers"/> (the local selection
+    /// first, then one per failover datacenter, in order) is watched, remembers that <paramref name="clusterId"/>
+    /// routes to them, and returns what the cluster should route to now.
+    /// </summary>
+    public ServiceView Bind(string clusterId, IReadOnlyList<ServiceSelection> tiers)
     {
-        Watched? released = null;
+        ArgumentOutOfRangeException.ThrowIfZero(tiers.Count);
+        List<Watched>? released = null;
         var publishedChanged = false;
         ServiceView view;
         lock (_lock)
         {
-            if (_bindings.TryGetValue(clusterId, out var bound) && bound.Selection != selection)
+            var watches = new Watched[tiers.Count];
+            if (_bindings.TryGetValue(clusterId, out var bound))
             {
-                released = Unbind_NeedsLock(clusterId, bound, out publishedChanged);
+                // Let go of the tiers that changed only: an unchanged local watch keeps its states and its reports.
+                for (var tier = 0; tier < bound.Length; tier++)
+                {
+                    if (tier >= tiers.Count || bound[tier].Selection != tiers[tier])
+                    {
+                        if (UnbindWatch_NeedsLock(clusterId, bound[tier], tier, ref publishedChanged) is { } gone)
+                        {
+                            (released ??= []).Add(gone);
+                        }
+                    }
+                }
             }
 
-            if (!_watches.TryGetValue(selection, out var watched))
+            for (var tier = 0; tier < tiers.Count; tier++)
             {
-                watched = StartWatch_NeedsLock(selection);
+                if (!_watches.TryGetValue(tiers[tier], out var watched))
+                {
+                    watched = StartWatch_NeedsLock(tiers[tier]);
+                }
+
+                watches[tier] = watched;
+                if (watched.Clusters.TryAdd(clusterId, tier) && watched.Last is not null && !watched.Stale)
+                {
+                    ReportStates_NeedsLock(clusterId, tier, watched, watched.Last.Instances);
+                }
             }
 
-            _bindings[clusterId] = watched;
+            _bindings[clusterId] = watches;
             _boundSince.TryAdd(clusterId, _timeProvider.GetUtcNow());
-
-            if (watched.Clusters.Add(clusterId) && watched.Last is not null && !watched.Stale)
+            if (watches[0].Last is { } last)
             {
-                ReportStates_NeedsLock(clusterId, watched.Last.Instances);
+                publishedChanged = SetPublished_NeedsLock(clusterId, last) || publishedChanged;
             }
 
-            if (watched.Last is not null)
-            {
-                publishedChanged = SetPublished_NeedsLock(clusterId, watched.Last) || publishedChanged;
-            }
-
-            view = new ServiceView(watched.Destinations, watched.Stale);
+            view = View_NeedsLock(watches);
         }
 
         _reports.Drain();
@@ -240,17 +267,24 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
 
     /// <summary>
     /// Called by the config filter for a cluster that names no Consul service (any more): releases what was
-    /// kept for it, and stops its watch when no other cluster binds it. Does nothing for a cluster never bound.
+    /// kept for it, and stops its watches when no other cluster binds them. Does nothing for a cluster never bound.
     /// </summary>
     public void Unbind(string clusterId)
     {
-        Watched? released = null;
+        List<Watched>? released = null;
         var unpublished = false;
         lock (_lock)
         {
-            if (_bindings.TryGetValue(clusterId, out var bound))
+            if (_bindings.Remove(clusterId, out var bound))
             {
-                released = Unbind_NeedsLock(clusterId, bound, out unpublished);
+                _boundSince.Remove(clusterId);
+                for (var tier = 0; tier < bound.Length; tier++)
+                {
+                    if (UnbindWatch_NeedsLock(clusterId, bound[tier], tier, ref unpublished) is { } gone)
+                    {
+                        (released ??= []).Add(gone);
+                    }
+                }
             }
         }
 
@@ -259,20 +293,73 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     }
 
     /// <summary>
-    /// Forgets that <paramref name="clusterId"/> routes to <paramref name="watched"/> and withdraws its registry
-    /// reports; returns the watch, already out of <see cref="_watches"/>, when no cluster binds it any more.
+    /// What a cluster routes to: its tiers' latest good destinations, those of a failover datacenter under ids of
+    /// their own (<c>datacenter/instance</c>) with their tier as <see cref="HealthProxyMetadata.Priority"/>; null
+    /// before the local datacenter answered. Stale when any tier is.
     /// </summary>
-    private Watched? Unbind_NeedsLock(string clusterId, Watched watched, out bool unpublished)
+    /// <remarks>
+    /// Failover tiers join only once the local one has answered: a remote answer that came first would otherwise
+    /// make the local instances a returning tier, held back for the failback delay at every start.
+    /// </remarks>
+    private static ServiceView View_NeedsLock(Watched[] tiers)
     {
-        _boundSince.Remove(clusterId);
-        _bindings.Remove(clusterId);
-        watched.Clusters.Remove(clusterId);
+        if (tiers.Length == 1 || tiers[0].Destinations is null)
+        {
+            return new ServiceView(tiers[0].Destinations, tiers[0].Stale);
+        }
+
+        Dictionary<string, DestinationConfig>? merged = null;
+        var stale = false;
+        for (var tier = 0; tier < tiers.Length; tier++)
+        {
+            var watched = tiers[tier];
+            stale |= watched.Stale;
+            if (watched.Destinations is not { } destinations)
+            {
+                continue;
+            }
+
+            merged ??= new Dictionary<string, DestinationConfig>(StringComparer.Ordinal);
+            foreach (var (id, config) in destinations)
+            {
+                merged[DestinationId(watched, tier, id)] = tier == 0 ? config : config with { Metadata = WithPriority(config.Metadata, tier) };
+            }
+        }
+
+        return new ServiceView(merged, stale);
+    }
+
+    private static Dictionary<string, string> WithPriority(IReadOnlyDictionary<string, string>? metadata, int tier)
+    {
+        var result = metadata is null ? new Dictionary<string, string>(1, StringComparer.Ordinal) : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
+        result[HealthProxyMetadata.Priority] = tier.ToString(CultureInfo.InvariantCulture);
+        return result;
+    }
+
+    /// <summary>
+    /// The destination id of one of a watch's instances in a cluster: the instance id in the local tier; prefixed with
+    /// the datacenter in a failover tier, so the same node and service id in two datacenters stay two destinations.
+    /// </summary>
+    private static string DestinationId(Watched watched, int tier, string instanceId) =>
+        tier == 0 ? instanceId : string.Concat(watched.Selection.Datacenter, "/", instanceId);
+
+    /// <summary>
+    /// Forgets that <paramref name="clusterId"/> routes to <paramref name="watched"/> as tier <paramref name="tier"/> and
+    /// withdraws its registry reports; returns the watch, already out of <see cref="_watches"/>, when no cluster binds it any more.
+    /// </summary>
+    private Watched? UnbindWatch_NeedsLock(string clusterId, Watched watched, int tier, ref bool unpublished)
+    {
+        if (!watched.Clusters.Remove(clusterId))
+        {
+            return null;
+        }
+
         watched.Applied.Remove(clusterId);
         if (watched.PendingWithdrawals.Remove(clusterId, out var gone))
         {
             foreach (var id in gone)
             {
-                _reports.Enqueue((clusterId, id, HealthSource.Registry, null));
+                _reports.Enqueue((clusterId, DestinationId(watched, tier, id), HealthSource.Registry, null));
             }
         }
 
@@ -280,12 +367,16 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         {
             foreach (var instance in watched.Last.Instances)
             {
-                _reports.Enqueue((clusterId, instance.Id, HealthSource.Registry, null));
+                _reports.Enqueue((clusterId, DestinationId(watched, tier, instance.Id), HealthSource.Registry, null));
             }
         }
 
-        unpublished = _published.ContainsKey(clusterId);
-        _published = _published.Remove(clusterId);
+        if (tier == 0)
+        {
+            unpublished = _published.ContainsKey(clusterId) || unpublished;
+            _published = _published.Remove(clusterId);
+        }
+
         if (watched.Clusters.Count > 0)
         {
             return null;
@@ -296,26 +387,24 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     }
 
     /// <summary>Outside the lock: tells readers the cluster's published entry changed or went, and stops a watch no cluster binds.</summary>
-    private void AfterRelease(string clusterId, Watched? released, bool publishedChanged)
+    private void AfterRelease(string clusterId, List<Watched>? released, bool publishedChanged)
     {
         if (publishedChanged)
         {
             RaisePublishedChanged(clusterId);
         }
 
-        if (released is null)
+        foreach (var watched in released ?? [])
         {
-            return;
-        }
-
-        LogReleased(released.Selection.Service);
-        var stopping = StopReleasedAsync(released);
-        lock (_lock)
-        {
-            _releasing.RemoveAll(t => t.IsCompleted);
-            if (!stopping.IsCompleted)
+            LogReleased(watched.Selection.Service);
+            var stopping = StopReleasedAsync(watched);
+            lock (_lock)
             {
-                _releasing.Add(stopping);
+                _releasing.RemoveAll(t => t.IsCompleted);
+                if (!stopping.IsCompleted)
+                {
+                    _releasing.Add(stopping);
+                }
             }
         }
     }
@@ -480,11 +569,11 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
 
             // States first: a destination the reload adds arrives with its state already known. An instance
             // that left keeps its state until YARP has dropped its destination (see OnClusterChanged).
-            foreach (var clusterId in watched.Clusters)
+            foreach (var (clusterId, tier) in watched.Clusters)
             {
-                ReportStates_NeedsLock(clusterId, snapshot.Instances);
+                ReportStates_NeedsLock(clusterId, tier, watched, snapshot.Instances);
                 NoteWithdrawals_NeedsLock(watched, clusterId, snapshot.Instances, previous);
-                if (SetPublished_NeedsLock(clusterId, snapshot))
+                if (tier == 0 && SetPublished_NeedsLock(clusterId, snapshot))
                 {
                     publishedChanged.Add(clusterId);
                 }
@@ -571,9 +660,9 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
                     watched.Stale = false;
                     reload = true;
                     LogFresh(watched.Selection.Service);
-                    foreach (var clusterId in watched.Clusters)
+                    foreach (var (clusterId, tier) in watched.Clusters)
                     {
-                        ReportStates_NeedsLock(clusterId, watched.Last.Instances);
+                        ReportStates_NeedsLock(clusterId, tier, watched, watched.Last.Instances);
                     }
                 }
                 else if (!watched.Stale && !fresh)
@@ -582,11 +671,11 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
                     watched.Stale = true;
                     reload = true;
                     LogStale(watched.Selection.Service, failingFor);
-                    foreach (var clusterId in watched.Clusters)
+                    foreach (var (clusterId, tier) in watched.Clusters)
                     {
                         foreach (var instance in watched.Last.Instances)
                         {
-                            _reports.Enqueue((clusterId, instance.Id, HealthSource.Registry, null));
+                            _reports.Enqueue((clusterId, DestinationId(watched, tier, instance.Id), HealthSource.Registry, null));
                         }
                     }
                 }
@@ -600,11 +689,11 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
         }
     }
 
-    private void ReportStates_NeedsLock(string clusterId, IReadOnlyList<ConsulServiceInstance> instances)
+    private void ReportStates_NeedsLock(string clusterId, int tier, Watched watched, IReadOnlyList<ConsulServiceInstance> instances)
     {
         foreach (var instance in instances)
         {
-            _reports.Enqueue((clusterId, instance.Id, HealthSource.Registry, instance.State));
+            _reports.Enqueue((clusterId, DestinationId(watched, tier, instance.Id), HealthSource.Registry, instance.State));
         }
     }
 
@@ -740,31 +829,37 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
     {
         lock (_lock)
         {
-            if (!_bindings.TryGetValue(cluster.ClusterId, out var watched))
+            if (!_bindings.TryGetValue(cluster.ClusterId, out var watches))
             {
                 return;
             }
 
-            if (watched.Destinations is { } destinations && destinations.Keys.All(cluster.Destinations.ContainsKey))
+            for (var tier = 0; tier < watches.Length; tier++)
             {
-                watched.Applied.Add(cluster.ClusterId);
-            }
-
-            if (watched.PendingWithdrawals.TryGetValue(cluster.ClusterId, out var gone))
-            {
-                gone.RemoveWhere(id =>
+                var watched = watches[tier];
+                if (watched.Destinations is { } destinations && destinations.Keys.All(id => cluster.Destinations.ContainsKey(DestinationId(watched, tier, id))))
                 {
-                    if (cluster.Destinations.ContainsKey(id))
+                    watched.Applied.Add(cluster.ClusterId);
+                }
+
+                if (watched.PendingWithdrawals.TryGetValue(cluster.ClusterId, out var gone))
+                {
+                    var withdrawnTier = tier;
+                    gone.RemoveWhere(id =>
                     {
-                        return false;
-                    }
+                        var destinationId = DestinationId(watched, withdrawnTier, id);
+                        if (cluster.Destinations.ContainsKey(destinationId))
+                        {
+                            return false;
+                        }
 
-                    _reports.Enqueue((cluster.ClusterId, id, HealthSource.Registry, null));
-                    return true;
-                });
-                if (gone.Count == 0)
-                {
-                    watched.PendingWithdrawals.Remove(cluster.ClusterId);
+                        _reports.Enqueue((cluster.ClusterId, destinationId, HealthSource.Registry, null));
+                        return true;
+                    });
+                    if (gone.Count == 0)
+                    {
+                        watched.PendingWithdrawals.Remove(cluster.ClusterId);
+                    }
                 }
             }
         }
@@ -784,7 +879,8 @@ internal sealed partial class ConsulDiscovery : IHostedService, IClusterChangeLi
 
         public ConsulServiceWatch Watch { get; } = watch;
 
-        public HashSet<string> Clusters { get; } = new(StringComparer.Ordinal);
+        /// <summary>The clusters routing to this service, each with the failover tier it is for them (0: their local datacenter).</summary>
+        public Dictionary<string, int> Clusters { get; } = new(StringComparer.Ordinal);
 
         /// <summary>Per cluster, the instances that left Consul whose registry reports wait for YARP to drop their destinations.</summary>
         public Dictionary<string, HashSet<string>> PendingWithdrawals { get; } = new(StringComparer.Ordinal);

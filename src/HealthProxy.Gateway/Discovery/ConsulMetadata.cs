@@ -20,8 +20,54 @@ public static class ConsulMetadata
     /// <summary>The datacenter to ask, when not the agent's own.</summary>
     public const string Datacenter = "consul.datacenter";
 
+    /// <summary>
+    /// Failover datacenters, comma-separated, in order: each is watched like the local one (<c>?dc=</c>), and its
+    /// instances form failover tier 1, 2, ... of the cluster (see <see cref="Configuration.HealthProxyMetadata.Priority"/>).
+    /// </summary>
+    public const string FailoverDatacenters = "consul.failover.datacenters";
+
     /// <summary>The scheme of destination addresses: <c>http</c> (default) or <c>https</c>.</summary>
     public const string Scheme = "consul.scheme";
+
+    /// <summary>
+    /// The selections of a Consul cluster's tiers: the local one, then one per failover datacenter, in order; a list
+    /// that repeats a datacenter or names the local one is a problem naming the key.
+    /// </summary>
+    internal static IReadOnlyList<ServiceSelection> Tiers(ClusterConfig cluster, ServiceSelection local, List<string> problems)
+    {
+        if (cluster.Metadata is null || !cluster.Metadata.TryGetValue(FailoverDatacenters, out var text) || string.IsNullOrWhiteSpace(text))
+        {
+            return [local];
+        }
+
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var key = $"ReverseProxy:Clusters:{cluster.ClusterId}:Metadata:{FailoverDatacenters}";
+        if (names.Length > Routing.WeightSettings.MaxPriority)
+        {
+            problems.Add($"{key} must list at most {Routing.WeightSettings.MaxPriority} datacenters (got {names.Length}).");
+            return [local];
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        if (local.Datacenter is { Length: > 0 } own)
+        {
+            seen.Add(own);
+        }
+
+        var tiers = new List<ServiceSelection>(names.Length + 1) { local };
+        foreach (var name in names)
+        {
+            if (!seen.Add(name))
+            {
+                problems.Add($"{key} must name each datacenter once and not the cluster's own {Datacenter} (got '{text}').");
+                return [local];
+            }
+
+            tiers.Add(local with { Datacenter = name });
+        }
+
+        return tiers;
+    }
 
     internal static ServiceSelection? Read(ClusterConfig cluster)
     {

@@ -8,4 +8,5 @@ namespace HealthProxy.Gateway.Discovery;
 /// Time since Consul last confirmed the data, or null before the first answer: zero while a blocking query is
 /// open (Consul would answer a change at once) or just answered, changed or not; it grows only while Consul fails.
 /// </param>
-public sealed record RegistryStatus(string Service, bool Reachable, bool Stale, TimeSpan? DataAge);
+/// <param name="Datacenter">The datacenter the watch asks, or null for the agent's own.</param>
+public sealed record RegistryStatus(string Service, bool Reachable, bool Stale, TimeSpan? DataAge, string? Datacenter = null);

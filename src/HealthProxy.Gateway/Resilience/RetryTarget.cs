@@ -36,8 +36,8 @@ internal sealed class RetryTarget
         Pick(table, cluster, kind, [tried]);
 
     /// <summary>
-    /// Another destination for a retry: eligible for the kind (or any, when none is), not ejected, none of those
-    /// tried; null when there is none.
+    /// Another destination for a retry: eligible for the kind in the failover tier serving it (or any of the local
+    /// tier's, when none is), not ejected, none of those tried; null when there is none. A retry never crosses tiers.
     /// </summary>
     public static DestinationState? Pick(RoutingTable table, ClusterResilience cluster, RequestKind kind, IReadOnlyList<DestinationState> tried)
     {
@@ -49,7 +49,7 @@ internal sealed class RetryTarget
         var candidates = routing.Eligible(kind);
         if (candidates.Count == 0)
         {
-            candidates = routing.All;
+            candidates = routing.LocalSet;
         }
 
         var count = candidates.Count;

@@ -44,6 +44,12 @@ public sealed record WeightSettings
     /// <inheritdoc cref="DefaultSlowStartAggression"/>
     public const double DefaultSlowStartMinWeight = 0.1;
 
+    /// <summary>How long a higher-priority tier must be eligible before traffic returns to it.</summary>
+    public static readonly TimeSpan DefaultFailbackDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>The highest failover tier a destination may state.</summary>
+    public const int MaxPriority = 100;
+
     /// <summary>The settings of a cluster with no weighting metadata.</summary>
     public static WeightSettings Default { get; } = new();
 
@@ -70,6 +76,9 @@ public sealed record WeightSettings
 
     /// <summary>Where writes go while no instance is healthy.</summary>
     public WriteFallbackOrder WriteFallback { get; init; } = WriteFallbackOrder.All;
+
+    /// <summary>How long a higher-priority tier must have been eligible for a kind before that kind returns to it.</summary>
+    public TimeSpan FailbackDelay { get; init; } = DefaultFailbackDelay;
 
     /// <summary>Reads a cluster's settings; a bad value is a problem naming its key, and its default is used.</summary>
     public static WeightSettings Parse(IReadOnlyDictionary<string, string>? metadata, string keyPrefix, List<string>? problems)
@@ -105,6 +114,13 @@ public sealed record WeightSettings
             SlowStartMinWeight = Fraction(metadata, HealthProxyMetadata.SlowStartMinWeight, keyPrefix, problems, min: 0.01, max: 1) ?? Default.SlowStartMinWeight,
             WriteFallback = Value<WriteFallbackOrder>(metadata, HealthProxyMetadata.WriteFallback, keyPrefix, problems, TryParseName, "'All' or 'DegradedFirst'")
                 ?? Default.WriteFallback,
+            FailbackDelay = Value(
+                metadata,
+                HealthProxyMetadata.FailbackDelay,
+                keyPrefix,
+                problems,
+                (string text, out TimeSpan value) => TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value) && value >= TimeSpan.Zero && value <= window,
+                "a duration from 00:00:00 to 01:00:00") ?? Default.FailbackDelay,
         };
     }
 
@@ -114,6 +130,21 @@ public sealed record WeightSettings
     /// </summary>
     public static double? DestinationWeight(IReadOnlyDictionary<string, string>? metadata, string key, string keyPrefix, List<string>? problems) =>
         metadata is null ? null : Fraction(metadata, key, keyPrefix, problems, min: 0, max: 10_000);
+
+    /// <summary>
+    /// Reads a destination's failover tier (<see cref="HealthProxyMetadata.Priority"/>): a whole number from 0 to
+    /// <see cref="MaxPriority"/>, 0 when absent or invalid (with a problem naming the key).
+    /// </summary>
+    public static int DestinationPriority(IReadOnlyDictionary<string, string>? metadata, string keyPrefix, List<string>? problems) =>
+        metadata is null
+            ? 0
+            : Value(
+                metadata,
+                HealthProxyMetadata.Priority,
+                keyPrefix,
+                problems,
+                (string text, out int value) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value <= MaxPriority,
+                $"a whole number from 0 to {MaxPriority}") ?? 0;
 
     /// <summary>Envoy's slow-start factor: max(minimum, (max(t, 1 s) / window)^(1 / aggression)), 1 once the window has passed.</summary>
     public double RampFactor(TimeSpan sinceRoutable)

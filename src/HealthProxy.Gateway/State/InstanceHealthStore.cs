@@ -29,6 +29,7 @@ namespace HealthProxy.Gateway.State;
 internal sealed partial class InstanceHealthStore : IClusterChangeListener
 {
     private static readonly int SourceCount = Enum.GetValues<HealthSource>().Length;
+    private static readonly TimeSpan MinimumTimerDelay = TimeSpan.FromMilliseconds(1);
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ClusterEntry> _clusters = new(StringComparer.Ordinal);
@@ -114,6 +115,8 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
             _pending.Remove(cluster.ClusterId);
             if (_clusters.Remove(cluster.ClusterId, out var entry))
             {
+                entry.FailbackTimer?.Dispose();
+                entry.FailbackTimer = null;
                 _table.TryGet(cluster.ClusterId, out var previous);
                 _table.Remove(cluster.ClusterId);
                 var left = entry.Destinations.Values.Select(d => new InstanceTransition(d.Id, d.State, null, null, Left: true)).ToImmutableArray();
@@ -264,9 +267,86 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
         }
 
         _table.TryGet(cluster.Id, out var previous);
-        var current = ClusterRouting.Build(cluster.Id, cluster.YarpDestinations, health, previous, cluster.Metadata, cluster.Settings, _timeProvider.GetUtcNow());
+        var now = _timeProvider.GetUtcNow();
+        var current = ClusterRouting.Build(cluster.Id, cluster.YarpDestinations, health, previous, cluster.Metadata, cluster.Settings, now);
         _table.Set(current);
+        if (previous is not null)
+        {
+            NoteTierSwitch(previous, current, RequestKind.Read);
+            NoteTierSwitch(previous, current, RequestKind.Write);
+        }
+
+        ScheduleFailback_NeedsLock(cluster, current, now);
         _outbox.Enqueue(new ClusterHealthChange(cluster.Id, previous, current, transitions));
+    }
+
+    private void NoteTierSwitch(ClusterRouting previous, ClusterRouting current, RequestKind kind)
+    {
+        var was = previous.ServingTier(kind);
+        var now = current.ServingTier(kind);
+        if (was == now)
+        {
+            return;
+        }
+
+        _metrics.FailoverSwitch(current.ClusterId, kind, now);
+        var kindName = GatewayMetrics.KindName(kind);
+        if (current.Tiers.Length > 0 && now == current.Tiers[0])
+        {
+            LogFailedBack(current.ClusterId, kindName, now, was);
+        }
+        else
+        {
+            LogFailedOver(current.ClusterId, kindName, now, was);
+        }
+    }
+
+    /// <summary>
+    /// Keeps one timer per cluster armed for its snapshot's <see cref="ClusterRouting.FailbackDue"/>: when a better tier has
+    /// been eligible for the failback delay, the snapshot is rebuilt then, whether or not a request or a report arrives.
+    /// </summary>
+    private void ScheduleFailback_NeedsLock(ClusterEntry cluster, ClusterRouting current, DateTimeOffset now)
+    {
+        var due = current.FailbackDue;
+        if (due == cluster.FailbackDue)
+        {
+            return;
+        }
+
+        cluster.FailbackDue = due;
+        if (due is null)
+        {
+            cluster.FailbackTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        // At least a millisecond: a timer due at once could run its callback on this thread, inside the lock.
+        var delay = due.Value - now < MinimumTimerDelay ? MinimumTimerDelay : due.Value - now;
+        if (cluster.FailbackTimer is null)
+        {
+            cluster.FailbackTimer = _timeProvider.CreateTimer(static state => ((FailbackTarget)state!).Fire(), new FailbackTarget(this, cluster), delay, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            cluster.FailbackTimer.Change(delay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>A failback timer fired: rebuilds the cluster's snapshot, if the cluster is still the one the timer was armed for.</summary>
+    private void Rebuild(ClusterEntry cluster)
+    {
+        lock (_lock)
+        {
+            if (!_clusters.TryGetValue(cluster.Id, out var live) || !ReferenceEquals(live, cluster))
+            {
+                return;
+            }
+
+            cluster.FailbackDue = null;
+            Publish_NeedsLock(cluster, []);
+        }
+
+        Deliver();
     }
 
     private void Deliver() => _outbox.Drain();
@@ -351,7 +431,20 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
         Message = "A reader of instance state changes failed; the others still hear of every change.")]
     private partial void LogHandlerFailed(Exception exception);
 
+    [LoggerMessage(EventId = GatewayEventIds.FailoverActivated, Level = LogLevel.Warning,
+        Message = "Cluster {ClusterId} serves {RequestKind} requests from failover tier {Tier} (was tier {Previous}).")]
+    private partial void LogFailedOver(string clusterId, string requestKind, int tier, int previous);
+
+    [LoggerMessage(EventId = GatewayEventIds.FailoverReturned, Level = LogLevel.Information,
+        Message = "Cluster {ClusterId} serves {RequestKind} requests from its local tier {Tier} again (was tier {Previous}).")]
+    private partial void LogFailedBack(string clusterId, string requestKind, int tier, int previous);
+
     private sealed record Recovered(string ClusterId, string DestinationId);
+
+    private sealed record FailbackTarget(InstanceHealthStore Store, ClusterEntry Cluster)
+    {
+        public void Fire() => Store.Rebuild(Cluster);
+    }
 
     private sealed class ClusterEntry(string id)
     {
@@ -368,6 +461,12 @@ internal sealed partial class InstanceHealthStore : IClusterChangeListener
 
         /// <summary>Whether YARP has announced the cluster before: destinations added later joined a serving cluster.</summary>
         public bool Synced { get; set; }
+
+        /// <summary>Rebuilds the snapshot when a waiting failback is due; created on the first one, disposed with the cluster.</summary>
+        public ITimer? FailbackTimer { get; set; }
+
+        /// <summary>When <see cref="FailbackTimer"/> fires next; null while it is idle.</summary>
+        public DateTimeOffset? FailbackDue { get; set; }
     }
 
     private sealed class DestinationEntry(string id, int sources, DateTimeOffset since)

@@ -111,6 +111,83 @@ public sealed class ConsulSimulatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HealthService_WithAddedDatacenter_AnswersFromThatCatalogWithItsOwnIndex()
+    {
+        var dc2 = _simulator.AddDatacenter("dc2");
+        _simulator.RegisterService(new SimulatedService { Name = "web", ID = "local", Checks = [new SimulatedCheck { Status = "passing" }] });
+        for (var i = 0; i < 5; i++)
+        {
+            _simulator.SetCheckStatus("service:local", i % 2 == 0 ? "warning" : "passing");
+        }
+
+        dc2.RegisterService(new SimulatedService { Name = "web", ID = "remote", Checks = [new SimulatedCheck { Status = "passing" }] });
+
+        var (localStatus, localBody, localResponse) = await GetAsync("/v1/health/service/web");
+        var (ownStatus, ownBody, _) = await GetAsync("/v1/health/service/web?dc=dc1");
+        var (remoteStatus, remoteBody, remoteResponse) = await GetAsync("/v1/health/service/web?dc=dc2");
+
+        Assert.Equal(HttpStatusCode.OK, localStatus);
+        Assert.Equal(HttpStatusCode.OK, ownStatus);
+        Assert.Equal(HttpStatusCode.OK, remoteStatus);
+        Assert.Equal(localBody, ownBody);
+        var remote = Assert.Single(JsonDocument.Parse(remoteBody).RootElement.EnumerateArray());
+        Assert.Equal("remote", remote.GetProperty("Service").GetProperty("ID").GetString());
+        Assert.Equal("dc2", remote.GetProperty("Node").GetProperty("Datacenter").GetString());
+        Assert.Equal("local", JsonDocument.Parse(localBody).RootElement[0].GetProperty("Service").GetProperty("ID").GetString());
+        Assert.Equal(dc2.Index, Index(remoteResponse));
+        Assert.NotEqual(Index(localResponse), Index(remoteResponse));
+    }
+
+    [Fact]
+    public async Task HealthService_UnknownDatacenter_Answers500NoPathToDatacenterAsPlainText()
+    {
+        _simulator.AddDatacenter("dc2");
+
+        var (status, body, response) = await GetAsync("/v1/health/service/web?dc=dc9");
+        var (catalogStatus, catalogBody, _) = await GetAsync("/v1/catalog/services?dc=dc9");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, status);
+        Assert.Equal("No path to datacenter", body);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.MediaType, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.InternalServerError, catalogStatus);
+        Assert.Equal("No path to datacenter", catalogBody);
+    }
+
+    [Fact]
+    public async Task Fault_OfAnAddedDatacenter_SpoilsOnlyItsOwnReads()
+    {
+        var dc2 = _simulator.AddDatacenter("dc2");
+        dc2.Fault = SimulatorFault.MalformedJson;
+
+        var (_, remoteBody, _) = await GetAsync("/v1/health/service/web?dc=dc2");
+        var (localStatus, localBody, _) = await GetAsync("/v1/health/service/web");
+
+        Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(remoteBody));
+        Assert.Equal(HttpStatusCode.OK, localStatus);
+        Assert.Equal(JsonValueKind.Array, JsonDocument.Parse(localBody).RootElement.ValueKind);
+    }
+
+    [Fact]
+    public async Task HealthService_BlockingOnAnAddedDatacenter_WakesOnItsChangeNotOnLocalOnes()
+    {
+        var dc2 = _simulator.AddDatacenter("dc2");
+        dc2.RegisterService(new SimulatedService { Name = "web", ID = "remote", Checks = [new SimulatedCheck { Status = "passing" }] });
+        var (_, _, first) = await GetAsync("/v1/health/service/web?dc=dc2");
+        var index = Index(first);
+
+        var blocked = GetAsync($"/v1/health/service/web?dc=dc2&index={index}&wait=1m");
+        await Eventually.HoldsAsync(() => _simulator.BlockedQueriesFor("web") == 1, "the remote query is parked");
+        _simulator.RegisterService(new SimulatedService { Name = "web", ID = "local", Checks = [new SimulatedCheck { Status = "passing" }] });
+        Assert.False(blocked.IsCompleted);
+
+        dc2.SetCheckStatus("service:remote", "critical");
+        var (_, body, answer) = await blocked.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(Index(answer) > index);
+        Assert.Equal("critical", JsonDocument.Parse(body).RootElement[0].GetProperty("Checks")[0].GetProperty("Status").GetString());
+    }
+
+    [Fact]
     public async Task HealthService_Answer_CarriesBlockingHeaders()
     {
         RegisterRedisLikeTheDocSample();

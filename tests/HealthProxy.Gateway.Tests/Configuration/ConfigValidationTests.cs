@@ -38,6 +38,8 @@ public class ConfigValidationTests
     [InlineData("ReverseProxy:Clusters:orders:HealthCheck:Active:Enabled", "yes", "ReverseProxy:Clusters:orders:HealthCheck:Active:Enabled must be true or false")]
     [InlineData("ReverseProxy:Routes:orders:Order", "first", "ReverseProxy:Routes:orders:Order must be an integer")]
     [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.Critical", "yes", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.Critical must be 'true' or 'false' (got 'yes')")]
+    [InlineData("ReverseProxy:Clusters:orders:Destinations:a:Metadata:HealthProxy.Priority", "-1", "ReverseProxy:Clusters:orders:Destinations:a:Metadata:HealthProxy.Priority must be a whole number from 0 to 100 (got '-1')")]
+    [InlineData("ReverseProxy:Clusters:orders:Metadata:HealthProxy.FailbackDelay", "soon", "ReverseProxy:Clusters:orders:Metadata:HealthProxy.FailbackDelay must be a duration from 00:00:00 to 01:00:00 (got 'soon')")]
     [InlineData("HealthProxy:Probes:DefaultInterval", "soon", "'HealthProxy:Probes:DefaultInterval'")]
     [InlineData("HealthProxy:Probes:MaxBodyBytes", "lots", "'HealthProxy:Probes:MaxBodyBytes'")]
     [InlineData("HealthProxy:Probes:DefaultTimeout", "60.00:00:00", "HealthProxy:Probes:DefaultTimeout must be positive and at most 01:00:00")]

@@ -116,6 +116,73 @@ public sealed class ConsulDiscoveryLifecycleTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Bind_FailoverDatacenters_OneWatchPerTierWithRemoteInstancesUnderTheirOwnIdsAndPriority()
+    {
+        _consul.SetInstances("orders", "o1");
+        _consul.SetInstances("orders@dc2", "o1");
+        _consul.SetInstances("orders@dc3", "o3");
+        var tiers = new[] { Orders, Orders with { Datacenter = "dc2" }, Orders with { Datacenter = "dc3" } };
+        _store.OnClusterAdded(Cluster("shop", "n1/o1", "dc2/n1/o1", "dc3/n1/o3"));
+        _discovery.Bind("shop", tiers);
+        await Eventually.HoldsAsync(
+            () => _consul.Open("orders") == 1 && _consul.Open("orders@dc2") == 1 && _consul.Open("orders@dc3") == 1 && _discovery.Bind("shop", tiers).Destinations?.Count == 3,
+            "every datacenter's watch answered and parked a blocking query");
+
+        var view = _discovery.Bind("shop", tiers);
+        Assert.Null(view.Destinations!["n1/o1"].Metadata);
+        Assert.Equal("1", view.Destinations["dc2/n1/o1"].Metadata![Gateway.Configuration.HealthProxyMetadata.Priority]);
+        Assert.Equal("2", view.Destinations["dc3/n1/o3"].Metadata![Gateway.Configuration.HealthProxyMetadata.Priority]);
+        await Eventually.HoldsAsync(
+            () => _store.Get("shop", "n1/o1")?.State == HealthState.Healthy && _store.Get("shop", "dc2/n1/o1")?.State == HealthState.Healthy
+                && _store.Get("shop", "dc3/n1/o3")?.State == HealthState.Healthy,
+            "each tier's states reached the store under its own ids");
+        Assert.Equal(["orders", "orders", "orders"], _discovery.Status.Select(s => s.Service));
+        Assert.Equal([null, "dc2", "dc3"], _discovery.Status.Select(s => s.Datacenter).Order());
+    }
+
+    [Fact]
+    public async Task Bind_FailoverListChanges_OnlyTheDroppedDatacentersWatchStopsAndItsReportsAreWithdrawn()
+    {
+        _consul.SetInstances("orders", "o1");
+        _consul.SetInstances("orders@dc2", "o2");
+        _consul.SetInstances("orders@dc3", "o3");
+        var both = new[] { Orders, Orders with { Datacenter = "dc2" }, Orders with { Datacenter = "dc3" } };
+        _store.OnClusterAdded(Cluster("shop", "n1/o1", "dc2/n1/o2", "dc3/n1/o3"));
+        _discovery.Bind("shop", both);
+        await Eventually.HoldsAsync(
+            () => _consul.Open("orders") == 1 && _consul.Open("orders@dc2") == 1 && _consul.Open("orders@dc3") == 1
+                && _store.Get("shop", "dc3/n1/o3")?.State == HealthState.Healthy && _store.Get("shop", "n1/o1")?.State == HealthState.Healthy,
+            "all three datacenters answered");
+        var localQueries = _consul.Queries("orders");
+
+        _discovery.Bind("shop", both[..2]);
+
+        await Eventually.HoldsAsync(
+            () => _consul.Open("orders@dc3") == 0 && _store.Get("shop", "dc3/n1/o3")?.State is null, "the dropped datacenter's query was cancelled and its report withdrawn");
+        Assert.Equal(HealthState.Healthy, _store.Get("shop", "n1/o1")!.State);
+        Assert.Equal(HealthState.Healthy, _store.Get("shop", "dc2/n1/o2")!.State);
+        Assert.Equal(localQueries, _consul.Queries("orders"));
+        Assert.Equal(1, _consul.Open("orders"));
+
+        _discovery.OnClusterRemoved(Cluster("shop"));
+        await Eventually.HoldsAsync(() => _consul.Open("orders") == 0 && _consul.Open("orders@dc2") == 0, "every watch of the removed cluster stopped");
+        Assert.Empty(_discovery.Status);
+    }
+
+    [Fact]
+    public async Task Bind_FailoverDatacenterAnswersBeforeTheLocalOne_ItsInstancesWaitForTheLocalAnswer()
+    {
+        var tiers = new[] { Payments, Payments with { Datacenter = "dc2" } };
+        _consul.SetInstances("payments@dc2", "p2");
+        _consul.FailFor("payments");
+        _discovery.Bind("shop", tiers);
+        await Eventually.HoldsAsync(() => _consul.Open("payments@dc2") == 1 && _consul.Queries("payments") >= 1, "the failover datacenter answered, the local one failed");
+
+        Assert.Null(_discovery.Bind("shop", tiers).Destinations);
+        Assert.False(_discovery.InitialAnswersReceived);
+    }
+
+    [Fact]
     public async Task ConfigureCluster_ClusterStopsNamingAConsulService_ReleasesItsWatch()
     {
         _consul.SetInstances("orders", "o1");

@@ -6,12 +6,14 @@ namespace HealthProxy.Gateway.Tests.Discovery;
 /// <summary>
 /// A Consul that keeps instances per service, answers index 0 at once and parks blocking queries until that
 /// service changes (they never time out: a test's clock moves only when it says so), and counts the
-/// queries it sees and holds per service. Down, every call fails.
+/// queries it sees and holds per service. Down, every call fails. A query for another datacenter (<c>?dc=</c>)
+/// asks the service named <c>service@datacenter</c>.
 /// </summary>
 internal sealed class FakeConsul : IConsulClient
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Service> _services = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _failing = new(StringComparer.Ordinal);
     private volatile bool _down;
 
     /// <summary>Sets the instances (all passing) of <paramref name="service"/> and wakes its parked queries.</summary>
@@ -46,6 +48,15 @@ internal sealed class FakeConsul : IConsulClient
         }
     }
 
+    /// <summary>Every query for <paramref name="service"/> (as asked: <c>service@datacenter</c> for another datacenter) fails as a server error.</summary>
+    public void FailFor(string service)
+    {
+        lock (_lock)
+        {
+            _failing.Add(service);
+        }
+    }
+
     /// <summary>Blocking queries now parked for <paramref name="service"/>.</summary>
     public int Open(string service)
     {
@@ -66,6 +77,7 @@ internal sealed class FakeConsul : IConsulClient
 
     public async Task<ConsulQueryResult<IReadOnlyList<ConsulServiceEntry>>> GetHealthServiceAsync(string service, HealthServiceQuery? query = null, CancellationToken cancellationToken = default)
     {
+        service = query?.Datacenter is { } datacenter ? $"{service}@{datacenter}" : service;
         Task changed;
         lock (_lock)
         {
@@ -74,6 +86,11 @@ internal sealed class FakeConsul : IConsulClient
             if (_down)
             {
                 throw new ConsulException(ConsulErrorKind.Unreachable, "Consul is down.");
+            }
+
+            if (_failing.Contains(service))
+            {
+                throw new ConsulException(ConsulErrorKind.HttpError, "No path to datacenter");
             }
 
             if (query is null || query.Index == 0 || query.Index < entry.Index)

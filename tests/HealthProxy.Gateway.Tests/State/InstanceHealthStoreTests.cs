@@ -232,5 +232,47 @@ public sealed class InstanceHealthStoreTests : IDisposable
         Assert.Equal(["svc/a"], recovered);
     }
 
+    [Fact]
+    public void FailbackDelay_Passes_TheSnapshotIsRebuiltWithoutAnyReport()
+    {
+        var metadata = new Dictionary<string, string> { ["HealthProxy.FailbackDelay"] = "00:00:20" };
+        _store.OnClusterAdded(TestClusters.CreateTiered("svc", [("local", 0), ("remote", 1)], metadata));
+        _store.Report("svc", "local", HealthSource.Registry, HealthState.Unhealthy);
+        Assert.True(_table.TryGet("svc", out var failedOver));
+        Assert.Equal(1, failedOver.ServingTier(RequestKind.Write));
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        _store.Report("svc", "local", HealthSource.Registry, HealthState.Healthy);
+        _changes.Clear();
+        _time.Advance(TimeSpan.FromSeconds(19.5));
+        Assert.Empty(_changes);
+        _table.TryGet("svc", out var waiting);
+        Assert.Equal(1, waiting.ServingTier(RequestKind.Write));
+
+        _time.Advance(TimeSpan.FromSeconds(0.5));
+        var change = Assert.Single(_changes);
+        Assert.Empty(change.Transitions);
+        Assert.Equal(0, change.Current!.ServingTier(RequestKind.Write));
+        Assert.Equal(0, change.Current.ServingTier(RequestKind.Read));
+        Assert.Same(change.Current, _table.TryGet("svc", out var routing) ? routing : null);
+        Assert.Null(routing.FailbackDue);
+    }
+
+    [Fact]
+    public void FailbackTimer_ClusterRemovedBeforeItFires_NothingIsRebuilt()
+    {
+        var cluster = TestClusters.CreateTiered("svc", [("local", 0), ("remote", 1)]);
+        _store.OnClusterAdded(cluster);
+        _store.Report("svc", "local", HealthSource.Registry, HealthState.Unhealthy);
+        _store.Report("svc", "local", HealthSource.Registry, HealthState.Healthy);
+        _store.OnClusterRemoved(cluster);
+        _changes.Clear();
+
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.Empty(_changes);
+        Assert.False(_table.TryGet("svc", out _));
+    }
+
     public void Dispose() => _services.Dispose();
 }
