@@ -133,6 +133,7 @@ internal sealed class DashboardState(
             writer.WriteBoolean("reads", routing.ReadFallback is not null && routing.All.Count > 0);
             writer.WriteBoolean("writes", routing.WriteFallback is not null && routing.All.Count > 0);
             writer.WriteEndObject();
+            HealthViewJson.WriteFailover(writer, routing, now);
         }
 
         writer.WriteStartArray("instances");

@@ -86,22 +86,6 @@ internal static class DetailedHealthEndpoint
         await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static void WriteTier(Utf8JsonWriter writer, string name, ClusterRouting routing, RequestKind kind, DateTimeOffset now)
-    {
-        var selection = routing.Selection(kind);
-        writer.WriteStartObject(name);
-        writer.WriteNumber("tier", routing.ServingTier(kind));
-        writer.WriteBoolean("fallback", selection.Serving < 0);
-        writer.WriteString("since", selection.Since);
-        writer.WriteNumber("ageSeconds", Age(now, selection.Since));
-        if (selection.FailbackDue is { } due)
-        {
-            writer.WriteString("failbackAt", due);
-        }
-
-        writer.WriteEndObject();
-    }
-
     private static void WriteService(Utf8JsonWriter writer, HealthViewSnapshot snapshot, ServiceHealthView service, RoutingTable table, DateTimeOffset now)
     {
         writer.WriteStartObject(service.Service);
@@ -128,18 +112,7 @@ internal static class DetailedHealthEndpoint
             writer.WriteString("writes", routing.Tier(RequestKind.Write));
             writer.WriteEndObject();
 
-            // Which failover tier serves each kind (0 = local) and since when.
-            writer.WriteStartObject("failover");
-            writer.WriteStartArray("tiers");
-            foreach (var tier in routing.Tiers)
-            {
-                writer.WriteNumberValue(tier);
-            }
-
-            writer.WriteEndArray();
-            WriteTier(writer, "reads", routing, RequestKind.Read, now);
-            WriteTier(writer, "writes", routing, RequestKind.Write, now);
-            writer.WriteEndObject();
+            HealthViewJson.WriteFailover(writer, routing, now);
         }
 
         writer.WriteStartObject("destinations");

@@ -42,6 +42,42 @@ internal static class HealthViewJson
     }
 
     /// <summary>
+    /// <c>failover</c>: the cluster's tiers (0 = local) and, for reads and writes, the tier serving, whether the
+    /// kind is in its fallback, since when, and when a better tier takes it back. The detailed view and the dashboard
+    /// write it with this one function.
+    /// </summary>
+    public static void WriteFailover(Utf8JsonWriter writer, ClusterRouting routing, DateTimeOffset now)
+    {
+        writer.WriteStartObject("failover");
+        writer.WriteStartArray("tiers");
+        foreach (var tier in routing.Tiers)
+        {
+            writer.WriteNumberValue(tier);
+        }
+
+        writer.WriteEndArray();
+        WriteTier(writer, "reads", routing, RequestKind.Read, now);
+        WriteTier(writer, "writes", routing, RequestKind.Write, now);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteTier(Utf8JsonWriter writer, string name, ClusterRouting routing, RequestKind kind, DateTimeOffset now)
+    {
+        var selection = routing.Selection(kind);
+        writer.WriteStartObject(name);
+        writer.WriteNumber("tier", routing.ServingTier(kind));
+        writer.WriteBoolean("fallback", selection.Serving < 0);
+        writer.WriteString("since", selection.Since);
+        writer.WriteNumber("ageSeconds", Math.Round(Math.Max(0, (now - selection.Since).TotalSeconds), 3));
+        if (selection.FailbackDue is { } due)
+        {
+            writer.WriteString("failbackAt", due);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
     /// An instance's weights as routing uses them: <c>readWeight</c>, <c>writeWeight</c>, <c>inFlight</c>, and while it
     /// ramps up, <c>slowStart</c> (<c>factor</c>, and <c>progress</c> through the window).
     /// </summary>

@@ -93,6 +93,37 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
+    public async Task Dashboard_LocalTierLosesItsWrites_ShowsWritesServedFromTheRemoteTierWithoutReload()
+    {
+        var local = Add("orders-local");
+        var remote = Add("orders-remote");
+        var settings = new Dictionary<string, string?>
+        {
+            ["HealthProxy:Probes:UnhealthyThreshold"] = "1",
+            ["HealthProxy:Security:DetailedToken"] = Token,
+        };
+        AddCluster(settings, "orders", "", "orders", local, remote);
+        settings["ReverseProxy:Clusters:orders:Destinations:orders-remote:Metadata:HealthProxy.Priority"] = "1";
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await gateway.WaitForStatesAsync("orders", ("orders-local", HealthState.Healthy), ("orders-remote", HealthState.Healthy));
+        await using var browser = await LaunchAsync();
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(gateway.Client.BaseAddress + "dashboard?token=" + Token);
+
+        var failover = page.Locator("tbody[data-service='orders'] tr.service-head .failover");
+        await Assertions.Expect(failover).ToHaveAttributeAsync("data-remote", "false");
+        await Assertions.Expect(failover).ToContainTextAsync("reads: tier 0");
+
+        // Degraded locally: reads stay on the local tier, writes need a healthy instance and go to tier 1.
+        local.SetState("degraded");
+        var timeout = (float)Testing.Eventually.DefaultTimeout.TotalMilliseconds;
+        await Assertions.Expect(failover).ToHaveAttributeAsync("data-write-tier", "1", new() { Timeout = timeout });
+        await Assertions.Expect(failover).ToHaveAttributeAsync("data-read-tier", "0");
+        await Assertions.Expect(failover).ToHaveAttributeAsync("data-remote", "true");
+        await Assertions.Expect(failover).ToContainTextAsync("writes: tier 1 since");
+    }
+
+    [Fact]
     public async Task Dashboard_ServicesSortedBySeverity_FilterKeepsWorkingAsUpdatesArrive()
     {
         var payment = Add("payment-a");

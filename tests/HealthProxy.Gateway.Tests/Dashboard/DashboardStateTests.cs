@@ -84,6 +84,25 @@ public sealed class DashboardStateTests : IAsyncDisposable
     }
 
     [Fact]
+    public void Write_TieredClusterLosesItsLocalInstance_FailoverTierAndSinceShown()
+    {
+        _store.OnClusterAdded(TestClusters.CreateTiered("orders", [("local", 0), ("remote", 1)]));
+        Assert.Equal(0, Service("orders").GetProperty("failover").GetProperty("writes").GetProperty("tier").GetInt32());
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        _store.Report("orders", "local", HealthSource.Probe, HealthState.Unhealthy);
+
+        var failover = Service("orders").GetProperty("failover");
+        Assert.Equal([0, 1], failover.GetProperty("tiers").EnumerateArray().Select(t => t.GetInt32()));
+        foreach (var kind in new[] { "reads", "writes" })
+        {
+            Assert.Equal(1, failover.GetProperty(kind).GetProperty("tier").GetInt32());
+            Assert.False(failover.GetProperty(kind).GetProperty("fallback").GetBoolean());
+            Assert.Equal(_time.GetUtcNow(), failover.GetProperty(kind).GetProperty("since").GetDateTimeOffset());
+        }
+    }
+
+    [Fact]
     public void Write_HistoryOlderThanAnHour_StartsAtTheHourWithTheStateItBeganIn()
     {
         _store.OnClusterAdded(TestClusters.Create("catalog", ["a"]));

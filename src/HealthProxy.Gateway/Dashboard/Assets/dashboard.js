@@ -363,12 +363,14 @@
     const summary = el("span", "summary");
     const fallback = el("span", "fallback");
     fallback.hidden = true;
+    const failover = el("span", "failover");
+    failover.hidden = true;
     const strip = svg("svg", { class: "strip", width: "180", height: "10", viewBox: "0 0 360 10", preserveAspectRatio: "none", role: "img" });
     const changes = el("span", "changes");
-    cell.append(el("span", "name", name), badge, summary, fallback, strip, changes);
+    cell.append(el("span", "name", name), badge, summary, fallback, failover, strip, changes);
     head.append(cell);
     body.append(head);
-    return { body, head, badge, summary, fallback, strip, changes, stripKey: "", rows: new Map() };
+    return { body, head, badge, summary, fallback, failover, strip, changes, stripKey: "", rows: new Map() };
   }
 
   function share(value) {
@@ -440,6 +442,11 @@
     entry.strip.setAttribute("aria-label", title.textContent);
   }
 
+  // A moment as hh:mm:ss UTC, as the event list and the blast radius show it.
+  function clock(t) {
+    return new Date(t).toISOString().substring(11, 19) + " UTC";
+  }
+
   function renderEntry(entry, s, q, now) {
     setState(entry.badge, s.status);
     const tiers = s.tiers ? " · reads → " + s.tiers.reads + ", writes → " + s.tiers.writes : "";
@@ -449,6 +456,14 @@
       : "";
     if (entry.fallback.hidden !== !fb) entry.fallback.hidden = !fb;
     setText(entry.fallback, fb);
+    // Failover tiers, only for clusters that have more than the local tier: which tier serves each kind, since when.
+    const fo = s.failover && s.failover.tiers.length > 1 ? s.failover : null;
+    const foText = fo ? "reads: tier " + fo.reads.tier + " since " + clock(fo.reads.since) + " · writes: tier " + fo.writes.tier + " since " + clock(fo.writes.since) : "";
+    if (entry.failover.hidden !== !foText) entry.failover.hidden = !foText;
+    entry.failover.dataset.remote = fo && (fo.reads.tier > 0 || fo.writes.tier > 0) ? "true" : "false";
+    entry.failover.dataset.readTier = fo ? String(fo.reads.tier) : "";
+    entry.failover.dataset.writeTier = fo ? String(fo.writes.tier) : "";
+    setText(entry.failover, foText);
     renderStrip(entry, s, now);
     const ids = new Set();
     let appended = false;
