@@ -37,6 +37,33 @@ public sealed class StaticFailoverTiersTests : IDisposable
             "both kinds returned to the local tier after the failback delay");
     }
 
+    [Theory]
+    [InlineData(null, 504)]
+    [InlineData("00:00:10", 200)]
+    public async Task StandbyTierSlowerThanTheClusterTimeout_FailoverActivityTimeoutGivesItItsOwn(string? failoverTimeout, int expected)
+    {
+        var settings = GatewaySettings.For([_local, _standby]);
+        settings[$"ReverseProxy:Clusters:{GatewaySettings.Cluster}:Destinations:standby:Metadata:HealthProxy.Priority"] = "1";
+        settings[$"ReverseProxy:Clusters:{GatewaySettings.Cluster}:HttpRequest:ActivityTimeout"] = "00:00:00.500";
+        if (failoverTimeout is not null)
+        {
+            settings[$"ReverseProxy:Clusters:{GatewaySettings.Cluster}:Metadata:HealthProxy.FailoverActivityTimeout"] = failoverTimeout;
+        }
+
+        settings[$"ReverseProxy:Clusters:{GatewaySettings.Cluster}:Metadata:HealthProxy.MaxAttempts"] = "1";
+        _standby.Server.Given(WireMock.RequestBuilders.Request.Create().WithPath("/far").UsingGet())
+            .AtPriority(10)
+            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(200).WithHeader("X-Served-By", "standby").WithDelay(TimeSpan.FromSeconds(2)));
+        _local.SetState("unhealthy", 503);
+        await using var gateway = await GatewayHost.StartAsync(settings);
+        await gateway.WaitForStatesAsync(GatewaySettings.Cluster, ("local", HealthState.Unhealthy), ("standby", HealthState.Healthy));
+
+        // The standby tier serves; its answer takes 2 s, four times the cluster's activity timeout.
+        using var response = await gateway.Client.GetAsync("/far");
+
+        Assert.Equal(expected, (int)response.StatusCode);
+    }
+
     public void Dispose()
     {
         _local.Dispose();

@@ -92,4 +92,10 @@ public static class HealthProxyMetadata
     /// returns to it from a lower one, a duration from 00:00:00 to 01:00:00 (default 00:00:30). Failing over is immediate.
     /// </summary>
     public const string FailbackDelay = "HealthProxy.FailbackDelay";
+
+    /// <summary>
+    /// Cluster metadata: the activity timeout of requests to its failover tiers (priority above 0), a duration from
+    /// 00:00:01 to 1.00:00:00 (default none: the cluster's <c>HttpRequest:ActivityTimeout</c> for every tier).
+    /// </summary>
+    public const string FailoverActivityTimeout = "HealthProxy.FailoverActivityTimeout";
 }

@@ -3,9 +3,10 @@ namespace HealthProxy.Gateway.Resilience;
 /// <summary>One cluster's resolved passive health and retry settings, immutable; a configuration change makes a new one.</summary>
 internal sealed class ClusterSettings
 {
-    public ClusterSettings(OutlierDetectionOptions options, bool retriesEnabled, RetryPolicy? retry = null)
+    public ClusterSettings(OutlierDetectionOptions options, bool retriesEnabled, RetryPolicy? retry = null, FailoverTimeout? failoverTimeout = null)
     {
         Options = options;
+        FailoverTimeout = failoverTimeout;
         RetriesEnabled = retriesEnabled;
         Retry = retry ?? RetryPolicy.Default;
 
@@ -21,4 +22,7 @@ internal sealed class ClusterSettings
 
     /// <summary>The cluster's retry policy (its metadata over the default); a route may override it.</summary>
     public RetryPolicy Retry { get; }
+
+    /// <summary>The activity timeout of requests to the cluster's failover tiers; null: the cluster's own for every tier.</summary>
+    public FailoverTimeout? FailoverTimeout { get; }
 }

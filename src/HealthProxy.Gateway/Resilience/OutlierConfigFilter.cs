@@ -20,6 +20,7 @@ internal sealed class OutlierConfigFilter(IOptions<OutlierDetectionOptions> defa
             problems.AddRange(options.Validate($"{prefix}:Metadata:{OutlierDetectionOptions.MetadataPrefix}"));
         }
 
+        FailoverTimeout.Parse(cluster.Metadata, $"{prefix}:Metadata", problems);
         if (cluster.HttpRequest?.ActivityTimeout is { } timeout && timeout <= TimeSpan.Zero)
         {
             problems.Add($"{prefix}:HttpRequest:ActivityTimeout must be positive (got {timeout}).");

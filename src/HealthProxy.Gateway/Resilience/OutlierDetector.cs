@@ -120,18 +120,20 @@ internal sealed partial class OutlierDetector : IClusterChangeListener, IDisposa
         var config = cluster.Model.Config;
         var options = _defaults.WithOverrides(config.Metadata, $"ReverseProxy:Clusters:{cluster.ClusterId}:Metadata", []);
         var retry = RetryPolicy.Default.With(config.Metadata, $"ReverseProxy:Clusters:{cluster.ClusterId}:Metadata", route: false, []);
+        var failoverTimeout = FailoverTimeout.Parse(config.Metadata, $"ReverseProxy:Clusters:{cluster.ClusterId}:Metadata", []);
         var present = new HashSet<string>(cluster.Destinations.Keys, StringComparer.Ordinal);
         if (_clusters.TryGetValue(cluster.ClusterId, out var current))
         {
             var settings = current.Settings.Options == options && current.Settings.Retry.Equals(retry)
+                && current.Settings.FailoverTimeout?.Timeout == failoverTimeout?.Timeout
                 ? current.Settings
-                : new ClusterSettings(options, _retries.Enabled, retry);
+                : new ClusterSettings(options, _retries.Enabled, retry, failoverTimeout);
             current.Apply(settings, present);
             Deliver();
             return;
         }
 
-        var added = new ClusterResilience(this, cluster.ClusterId, new ClusterSettings(options, _retries.Enabled, retry), new RetryBudget(_retries, TimeProvider));
+        var added = new ClusterResilience(this, cluster.ClusterId, new ClusterSettings(options, _retries.Enabled, retry, failoverTimeout), new RetryBudget(_retries, TimeProvider));
         added.Apply(added.Settings, present);
         _clusters[cluster.ClusterId] = added;
     }

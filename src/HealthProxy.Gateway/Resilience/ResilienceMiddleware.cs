@@ -69,6 +69,14 @@ internal sealed partial class ResilienceMiddleware(
         }
 
         var first = feature.AvailableDestinations[0];
+        if (settings.FailoverTimeout is { } failoverTimeout && route.ActivityTimeout is null
+            && failoverTimeout.ClusterFor(feature.Cluster, first) is var forTier && !ReferenceEquals(forTier, feature.Cluster))
+        {
+            // A remote tier's own activity timeout; retries stay in the tier, so it holds for them too.
+            feature = new RouteClusterFeature(feature, forTier);
+            context.Features.Set(feature);
+        }
+
         var health = route.PassiveHealth && cluster.TryGet(first.DestinationId, out var found) ? found : null;
         AttemptFailure failure;
         tracing.Attempting(clusterId, first.DestinationId, 1, health is { IsEjected: true }, reason: null);
