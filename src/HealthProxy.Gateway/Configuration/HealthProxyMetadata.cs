@@ -78,4 +78,11 @@ public static class HealthProxyMetadata
     /// after it reached an instance, as a read may (default <c>false</c>: a write is retried only when it never left).
     /// </summary>
     public const string IdempotentWrites = "HealthProxy.IdempotentWrites";
+
+    /// <summary>
+    /// Route metadata: the hedge delay, a time span from 00:00:00.001 to 00:01:00 (default none: no hedging). A read
+    /// without a body that has no response headers after this delay is sent a second time to another read-eligible
+    /// instance; the first answer is used and the other try cancelled. Each hedge takes one retry from the cluster's budget.
+    /// </summary>
+    public const string HedgeDelay = "HealthProxy.HedgeDelay";
 }
