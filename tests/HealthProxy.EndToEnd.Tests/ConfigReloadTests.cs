@@ -124,6 +124,25 @@ public sealed class ConfigReloadTests : IDisposable
     }
 
     [Fact]
+    public async Task BadHedgeDelayEdit_LoggedWithItsKey_LastGoodConfigKeepsServing()
+    {
+        var file = Path.Combine(_directory, "appsettings.json");
+        Write(file, _a.Url);
+        var logs = new CapturedLogs();
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>(), file, configure: b => b.Logging.AddProvider(logs));
+        await gateway.WaitStartedAsync();
+
+        // The edit adds b too: refused whole, so b takes no traffic.
+        var edit = Json(_a.Url, _b.Url).Replace("\"Match\":", "\"Metadata\":{\"HealthProxy.HedgeDelay\":\"soon\"},\"Match\":", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(file, edit);
+        await Eventually.HoldsAsync(
+            () => logs.Entries.Any(e => Text(e).Contains("ReverseProxy:Routes:all:Metadata:HealthProxy.HedgeDelay", StringComparison.Ordinal) && Text(e).Contains("soon", StringComparison.Ordinal)),
+            "the bad hedge delay is logged with its key");
+
+        Assert.All(await gateway.SendAsync(HttpMethod.Get, "/items", 6), r => Assert.Equal("a", r));
+    }
+
+    [Fact]
     public async Task ConfigMapVolume_SymlinkSwap_ReloadsLiveWithNoFailedRequest()
     {
         // A ConfigMap volume as the kubelet lays it out: a timestamped directory, ..data pointing at it, and the

@@ -98,4 +98,11 @@ public static class HealthProxyMetadata
     /// 00:00:01 to 1.00:00:00 (default none: the cluster's <c>HttpRequest:ActivityTimeout</c> for every tier).
     /// </summary>
     public const string FailoverActivityTimeout = "HealthProxy.FailoverActivityTimeout";
+
+    /// <summary>
+    /// Route metadata: the hedge delay, a time span from 00:00:00.001 to 00:01:00 (default none: no hedging). A read
+    /// without a body that has no response headers after this delay is sent a second time to another read-eligible
+    /// instance; the first answer is used and the other try cancelled. Each hedge takes one retry from the cluster's budget.
+    /// </summary>
+    public const string HedgeDelay = "HealthProxy.HedgeDelay";
 }

@@ -44,6 +44,7 @@ internal static class GatewayEventIds
     public const int StartupConfigFiles = 2100;
     public const int StartupListening = 2101;
     public const int PerTryTimeout = 2200;
+    public const int ReadHedged = 2250;
     public const int FailoverActivated = 2400;
     public const int FailoverReturned = 2401;
 }

@@ -25,6 +25,7 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _ejectionsRefused;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _retriesRefused;
+    private readonly Counter<long> _hedges;
     private readonly Histogram<double> _requestDuration;
     private readonly Counter<long> _cascades;
     private readonly Counter<long> _degradedShed;
@@ -42,6 +43,7 @@ internal sealed class GatewayMetrics
         _ejectionsRefused = Meter.CreateCounter<long>("healthproxy.outlier.ejections_refused", "{ejection}", "Breaker trips not turned into ejections because of the cluster's max ejection percent.");
         _retries = Meter.CreateCounter<long>("healthproxy.retries", "{retry}", "Requests retried on another destination, by cluster, request kind, reason and attempt (2 for the first retry).");
         _retriesRefused = Meter.CreateCounter<long>("healthproxy.retries.budget_exhausted", "{request}", "Retryable failures not retried because the cluster's retry budget was spent, by cluster and reason.");
+        _hedges = Meter.CreateCounter<long>("healthproxy.hedges", "{hedge}", "Reads past their route's hedge delay, by cluster and outcome: won (the hedge answered first), lost (the first try did), skipped_budget (no hedge: the retry budget was spent).");
         _requestDuration = Meter.CreateHistogram(
             "healthproxy.request.duration", "s", "Proxied requests, by route, cluster, request kind and outcome (status class, error, canceled).", tags: null, advice);
         _degradedShed = Meter.CreateCounter<long>(
@@ -84,6 +86,10 @@ internal sealed class GatewayMetrics
             new(GatewayTags.RequestKind, KindName(kind)),
             new(GatewayTags.Reason, reason),
             new(GatewayTags.Attempt, AttemptNames[Math.Clamp(attempt, 0, AttemptNames.Length - 1)]));
+
+    /// <summary>A read ran past its hedge delay; <paramref name="outcome"/> is <c>won</c>, <c>lost</c> or <c>skipped_budget</c>.</summary>
+    public void Hedge(string clusterId, string outcome) =>
+        _hedges.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.Outcome, outcome));
 
     public void RetryBudgetExhausted(string clusterId, string reason) =>
         _retriesRefused.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.Reason, reason));

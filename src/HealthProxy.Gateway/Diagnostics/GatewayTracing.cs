@@ -26,6 +26,8 @@ internal sealed class GatewayTracing(bool enabled, InstanceHealthStore store)
     public const string Attempt = "healthproxy.retry.attempt";
     public const string RetryReason = "healthproxy.retry.reason";
     public const string RetryEvent = "healthproxy.retry";
+    public const string HedgeOutcome = "healthproxy.hedge.outcome";
+    public const string HedgeEvent = "healthproxy.hedge";
 
     /// <summary>Whether tracing is configured at all.</summary>
     public bool Enabled { get; } = enabled;
@@ -65,6 +67,20 @@ internal sealed class GatewayTracing(bool enabled, InstanceHealthStore store)
                 [RetryReason] = reason,
                 [Destination] = destinationId,
                 [InstanceState] = state,
+            }));
+        }
+    }
+
+    /// <summary>A read was hedged on <paramref name="destinationId"/>; <paramref name="outcome"/> says which try answered first.</summary>
+    public void Hedged(string destinationId, string outcome)
+    {
+        if (Enabled && Activity.Current is { Recorded: true } span)
+        {
+            span.SetTag(HedgeOutcome, outcome);
+            span.AddEvent(new ActivityEvent(HedgeEvent, tags: new ActivityTagsCollection
+            {
+                [Destination] = destinationId,
+                [HedgeOutcome] = outcome,
             }));
         }
     }

@@ -96,7 +96,7 @@ internal sealed partial class ResilienceMiddleware(
                 await next(context).ConfigureAwait(false);
             }
 
-            failure = Conclude(context, cluster, first.DestinationId, health, timedOut);
+            failure = Conclude(context, cluster, route, first.DestinationId, health, timedOut);
         }
 
         if (failure == AttemptFailure.None || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
@@ -173,7 +173,7 @@ internal sealed partial class ResilienceMiddleware(
                 await next(context).ConfigureAwait(false);
             }
 
-            failure = Conclude(context, cluster, other.DestinationId, health, timedOut);
+            failure = Conclude(context, cluster, route, other.DestinationId, health, timedOut);
             if (failure == AttemptFailure.None || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
             {
                 return;
@@ -193,10 +193,16 @@ internal sealed partial class ResilienceMiddleware(
 
     /// <summary>
     /// What the attempt just made says: logged, recorded in the destination's passive health (a per-try timeout is
-    /// the destination's failure), and classified for the retry decision.
+    /// the destination's failure), and classified for the retry decision. An attempt a hedge answered
+    /// (<see cref="HedgingHandler"/>) says nothing about the destination it was sent to, which was only slow.
     /// </summary>
-    private AttemptFailure Conclude(HttpContext context, ClusterResilience cluster, string destinationId, PassiveHealth? health, bool timedOut)
+    private AttemptFailure Conclude(HttpContext context, ClusterResilience cluster, RouteResilience route, string destinationId, PassiveHealth? health, bool timedOut)
     {
+        if (route.HedgeDelay is not null && context.Features.Get<HedgePlan>() is { Won: true })
+        {
+            health = null;
+        }
+
         var error = context.Features.Get<IForwarderErrorFeature>();
         if (timedOut)
         {

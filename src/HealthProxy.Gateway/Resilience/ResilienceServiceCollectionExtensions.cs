@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.Transforms.Builder;
 
@@ -16,7 +17,7 @@ internal static class ResilienceServiceCollectionExtensions
 
     /// <summary>
     /// Adds passive health (<see cref="OutlierDetector"/>, a YARP cluster change listener, registered after the
-    /// state store), their options, the per-cluster and per-route config filters, the route settings table and the retry response transform.
+    /// state store), their options, the per-cluster and per-route config filters, the route settings table, the retry response transform and hedged reads.
     /// </summary>
     public static IServiceCollection AddHealthProxyResilience(this IServiceCollection services)
     {
@@ -31,6 +32,12 @@ internal static class ResilienceServiceCollectionExtensions
         services.AddSingleton<IProxyConfigFilter, RouteResilienceConfigFilter>();
         services.AddSingleton<RouteResilienceTable>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, RetryResponseTransformProvider>());
+
+        // Hedged reads: a request transform plans them, the forwarder's outermost handler sends them. Registered
+        // before AddReverseProxy, whose own client factory is added only when none is.
+        services.AddSingleton<HedgePlans>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, HedgeTransformProvider>());
+        services.AddSingleton<IForwarderHttpClientFactory, HedgingHttpClientFactory>();
 
         // YARP's forwarder logs every failed attempt at Warning with its whole stack trace, a client's own abort
         // included; ResilienceMiddleware writes one line per failed attempt instead (events 1320 and 1321).

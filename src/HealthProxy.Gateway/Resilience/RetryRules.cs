@@ -40,6 +40,12 @@ internal static class RetryRules
     public static bool MaySendAgain(RetryPolicy policy, RequestKind kind, bool hasBody) =>
         !hasBody && (kind == RequestKind.Read || policy.IdempotentWrites);
 
+    /// <summary>
+    /// Whether a request may be hedged (sent a second time while the first try is still out): only a read without a
+    /// body, never a write, whatever the route declares about its writes; both tries reach an instance.
+    /// </summary>
+    public static bool MayHedge(RequestKind kind, bool hasBody) => kind == RequestKind.Read && !hasBody;
+
     /// <summary>Whether a retry for <paramref name="failure"/> still has to be taken from the cluster's budget (a withheld status took it already; nothing sent costs nothing).</summary>
     public static bool NeedsBudget(AttemptFailure failure) =>
         failure is AttemptFailure.ConnectionRefused or AttemptFailure.Transport or AttemptFailure.RefusedStream or AttemptFailure.PerTryTimeout;

@@ -37,11 +37,15 @@ internal sealed class RouteResilience
     private volatile AdjustedCluster? _adjusted;
     private volatile MergedPolicy? _policy;
 
-    private RouteResilience(bool passiveHealth, bool retries, TimeSpan? activityTimeout, IReadOnlyDictionary<string, string>? retryOverrides, string keyPrefix)
+    private static readonly TimeSpan MinHedgeDelay = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan MaxHedgeDelay = TimeSpan.FromMinutes(1);
+
+    private RouteResilience(bool passiveHealth, bool retries, TimeSpan? activityTimeout, TimeSpan? hedgeDelay, IReadOnlyDictionary<string, string>? retryOverrides, string keyPrefix)
     {
         PassiveHealth = passiveHealth;
         Retries = retries;
         ActivityTimeout = activityTimeout;
+        HedgeDelay = hedgeDelay;
         _retryOverrides = retryOverrides;
         _keyPrefix = keyPrefix;
     }
@@ -51,6 +55,9 @@ internal sealed class RouteResilience
     public bool Retries { get; }
 
     public TimeSpan? ActivityTimeout { get; }
+
+    /// <summary>The route's hedge delay (<see cref="HealthProxyMetadata.HedgeDelay"/>); null when its reads are not hedged.</summary>
+    public TimeSpan? HedgeDelay { get; }
 
     /// <summary>Reads a route's metadata; each bad value is added to <paramref name="problems"/> naming its key under <paramref name="keyPrefix"/>.</summary>
     public static RouteResilience Parse(IReadOnlyDictionary<string, string>? metadata, string keyPrefix, ICollection<string> problems)
@@ -70,8 +77,21 @@ internal sealed class RouteResilience
             }
         }
 
+        TimeSpan? hedgeDelay = null;
+        if (metadata is not null && metadata.TryGetValue(HealthProxyMetadata.HedgeDelay, out var hedgeText))
+        {
+            if (TimeSpan.TryParse(hedgeText, CultureInfo.InvariantCulture, out var parsed) && parsed >= MinHedgeDelay && parsed <= MaxHedgeDelay)
+            {
+                hedgeDelay = parsed;
+            }
+            else
+            {
+                problems.Add($"{keyPrefix}:{HealthProxyMetadata.HedgeDelay} must be a time span between 00:00:00.001 and 00:01:00 (got '{hedgeText}').");
+            }
+        }
+
         // The route's retry keys apply over its cluster's policy (PolicyFor), and are validated there (RouteResilienceConfigFilter).
-        return new RouteResilience(passiveHealth, retries, timeout, HasRetryKeys(metadata) ? metadata : null, keyPrefix);
+        return new RouteResilience(passiveHealth, retries, timeout, hedgeDelay, HasRetryKeys(metadata) ? metadata : null, keyPrefix);
     }
 
     /// <summary>

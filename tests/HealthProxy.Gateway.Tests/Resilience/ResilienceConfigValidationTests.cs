@@ -41,6 +41,9 @@ public class ResilienceConfigValidationTests
     [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.PerTryTimeout", "-00:00:01", "ReverseProxy:Routes:orders:Metadata:HealthProxy.PerTryTimeout must be a time span between")]
     [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.RetryOn", "retriable-status-codes", "ReverseProxy:Routes:orders:Metadata:HealthProxy.RetryOn lists retriable-status-codes but no HealthProxy.RetriableStatusCodes are set")]
     [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.IdempotentWrites", "maybe", "ReverseProxy:Routes:orders:Metadata:HealthProxy.IdempotentWrites must be true or false (got 'maybe')")]
+    [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.HedgeDelay", "soon", "ReverseProxy:Routes:orders:Metadata:HealthProxy.HedgeDelay must be a time span between 00:00:00.001 and 00:01:00 (got 'soon')")]
+    [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.HedgeDelay", "00:00:00", "ReverseProxy:Routes:orders:Metadata:HealthProxy.HedgeDelay must be a time span")]
+    [InlineData("ReverseProxy:Routes:orders:Metadata:HealthProxy.HedgeDelay", "00:05:00", "ReverseProxy:Routes:orders:Metadata:HealthProxy.HedgeDelay must be a time span")]
     public async Task MapHealthProxy_BadResilienceSetting_StopsStartupNamingTheKey(string key, string value, string expected)
     {
         var settings = new Dictionary<string, string?>(Valid) { [key] = value };
@@ -72,6 +75,7 @@ public class ResilienceConfigValidationTests
             ["ReverseProxy:Routes:orders:Metadata:HealthProxy.RetryOn"] = "retriable-status-codes,reset",
             ["ReverseProxy:Routes:orders:Metadata:HealthProxy.PerTryTimeout"] = "00:00:02",
             ["ReverseProxy:Routes:orders:Metadata:HealthProxy.IdempotentWrites"] = "true",
+            ["ReverseProxy:Routes:orders:Metadata:HealthProxy.HedgeDelay"] = "00:00:00.050",
         };
         await using var app = UnstartedGateway.Build(settings);
         app.MapHealthProxy();

@@ -17,6 +17,7 @@ public sealed class RouteResilienceTests
         Assert.True(route.PassiveHealth);
         Assert.True(route.Retries);
         Assert.Null(route.ActivityTimeout);
+        Assert.Null(route.HedgeDelay);
     }
 
     [Fact]
@@ -50,5 +51,16 @@ public sealed class RouteResilienceTests
         Assert.Same(invoker, adjusted.HttpClient);
         Assert.Same(adjusted, route.ClusterFor(cluster));
         Assert.Same(cluster, RouteResilience.Parse(null, "k", []).ClusterFor(cluster));
+    }
+
+    [Fact]
+    public void Parse_HedgeDelay_ReadAsATimeSpan()
+    {
+        var problems = new List<string>();
+
+        var route = RouteResilience.Parse(new Dictionary<string, string> { ["HealthProxy.HedgeDelay"] = "00:00:00.100" }, "ReverseProxy:Routes:r:Metadata", problems);
+
+        Assert.Empty(problems);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), route.HedgeDelay);
     }
 }
