@@ -16,6 +16,7 @@ namespace HealthProxy.EndToEnd.Tests;
 /// Failover across datacenters by request kind, end to end: a real gateway, the Consul simulator with a second
 /// datacenter (<c>?dc=dc2</c>) and WireMock backends. Local instances: a, b (dc1); remote: r1, r2 (dc2).
 /// </summary>
+[Collection(Observability.SerialObservability.Name)]
 public sealed class ConsulFailoverTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Token = "failover-token";
