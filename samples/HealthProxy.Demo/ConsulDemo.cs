@@ -48,16 +48,7 @@ internal static class ConsulDemo
         Console.WriteLine($"Consul's own view: curl {consul.Address}v1/health/service/catalog");
         Console.WriteLine();
 
-        using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            stop.Cancel();
-        };
-        if (duration > TimeSpan.Zero)
-        {
-            stop.CancelAfter(duration);
-        }
+        using var stop = DemoTraffic.StopAfter(duration);
 
         var tally = new TrafficTally();
         using var client = new HttpClient { BaseAddress = new Uri(gatewayUrl), Timeout = TimeSpan.FromSeconds(5) };

@@ -5,6 +5,23 @@ namespace HealthProxy.Demo;
 /// <summary>The demo's client: reads (GET, and a POST declared a read) and writes, in turn, every 30 ms.</summary>
 internal static class DemoTraffic
 {
+    /// <summary>Cancelled on Ctrl+C, or after <paramref name="duration"/> (zero: only on Ctrl+C).</summary>
+    public static CancellationTokenSource StopAfter(TimeSpan duration)
+    {
+        var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        if (duration > TimeSpan.Zero)
+        {
+            stop.CancelAfter(duration);
+        }
+
+        return stop;
+    }
+
     public static async Task SendAsync(HttpClient client, TrafficTally tally, CancellationToken stop)
     {
         var i = 0;

@@ -42,16 +42,7 @@ Console.WriteLine("Writes = POST /catalog/orders. Reads go to healthy+degraded, 
 Console.WriteLine("Type '<a|b|c> <healthy|degraded|starting|draining|unhealthy>' + Enter to change an instance.");
 Console.WriteLine();
 
-using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
-if (duration > TimeSpan.Zero)
-{
-    stop.CancelAfter(duration);
-}
+using var stop = DemoTraffic.StopAfter(duration);
 
 var tally = new TrafficTally();
 using var client = new HttpClient { BaseAddress = new Uri(gatewayUrl), Timeout = TimeSpan.FromSeconds(5) };
