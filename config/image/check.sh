@@ -45,8 +45,12 @@ done
 gateway_pid() {
   local candidate
   for candidate in $(pgrep -x "$(basename "${entrypoint[0]}")"); do
-    [ "$(readlink "/proc/$candidate/root")" != / ] && echo "$candidate" && return
+    if [ "$(readlink "/proc/$candidate/root")" != / ]; then
+      echo "$candidate"
+      return 0
+    fi
   done
+  return 0
 }
 
 log=$(mktemp)

@@ -41,7 +41,7 @@ public sealed class HedgedReadTests(ITestOutputHelper output) : IDisposable
         slow.FailWith(200, delay: TimeSpan.FromSeconds(2));
         await using var gateway = await StartAsync("00:00:00.100");
 
-        var served = await SendAsync(gateway, new HttpMethod(method), "/orders", 4, body);
+        var served = await gateway.SendAsync(new HttpMethod(method), "/orders", 4, body);
 
         Assert.True(slow.Received(method) >= 1, "some writes went to the slow instance");
         Assert.Equal(slow.Received(method), served.Count(s => s == "slow"));
@@ -97,23 +97,6 @@ public sealed class HedgedReadTests(ITestOutputHelper output) : IDisposable
         return (served, latencies[(int)(0.50 * (count - 1))], latencies[(int)Math.Ceiling(0.99 * (count - 1))]);
     }
 
-    private static async Task<List<string>> SendAsync(GatewayHost gateway, HttpMethod method, string path, int count, bool body)
-    {
-        var servedBy = new List<string>(count);
-        for (var i = 0; i < count; i++)
-        {
-            using var request = new HttpRequestMessage(method, path);
-            if (body)
-            {
-                request.Content = new StringContent("{}");
-            }
-
-            using var response = await gateway.Client.SendAsync(request);
-            servedBy.Add(response.Headers.TryGetValues("X-Served-By", out var values) ? values.First() : $"HTTP {(int)response.StatusCode}");
-        }
-
-        return servedBy;
-    }
 
     private async Task<GatewayHost> StartAsync(string? hedgeDelay)
     {

@@ -191,7 +191,7 @@ public sealed class RetryPolicyTests : IDisposable
         b.FailWith(500, method);
         await using var gateway = await StartAsync(("HealthProxy.RetryOn", Everything), ("HealthProxy.RetriableStatusCodes", "400-599"), ("HealthProxy.MaxAttempts", "10"));
 
-        var served = await SendAsync(gateway, new HttpMethod(method), "/orders", 10, body);
+        var served = await gateway.SendAsync(new HttpMethod(method), "/orders", 10, body);
 
         Assert.Equal(5, b.Received(method));
         Assert.Equal(5, served.Count(s => s == "b"));
@@ -207,7 +207,7 @@ public sealed class RetryPolicyTests : IDisposable
         using var broken = new BrokenBackend(mode);
         await using var gateway = await StartAsync([("b", broken.Url)], ("HealthProxy.RetryOn", Everything), ("HealthProxy.RetriableStatusCodes", "500"), ("HealthProxy.MaxAttempts", "10"));
 
-        var served = await SendAsync(gateway, new HttpMethod(method), "/orders", 10, body);
+        var served = await gateway.SendAsync(new HttpMethod(method), "/orders", 10, body);
 
         Assert.Equal(5, broken.Received);
         Assert.Equal(5, a.Received(method));
@@ -224,7 +224,7 @@ public sealed class RetryPolicyTests : IDisposable
         settings[RouteMetadata + "HealthProxy.IdempotentWrites"] = "true";
         await using var gateway = await StartAsync(settings);
 
-        var served = await SendAsync(gateway, HttpMethod.Delete, "/orders/7", 10, body: false);
+        var served = await gateway.SendAsync(HttpMethod.Delete, "/orders/7", 10, body: false);
 
         Assert.All(served, s => Assert.Equal("a", s));
         Assert.Equal(5, b.Received("DELETE"));
@@ -240,7 +240,7 @@ public sealed class RetryPolicyTests : IDisposable
         settings[RouteMetadata + "HealthProxy.IdempotentWrites"] = "true";
         await using var gateway = await StartAsync(settings);
 
-        var served = await SendAsync(gateway, HttpMethod.Put, "/orders/7", 10, body: true);
+        var served = await gateway.SendAsync(HttpMethod.Put, "/orders/7", 10, body: true);
 
         Assert.Equal(5, served.Count(s => s == "b"));
         Assert.Equal(5, b.Received("PUT"));
@@ -283,23 +283,6 @@ public sealed class RetryPolicyTests : IDisposable
         }
     }
 
-    private static async Task<List<string>> SendAsync(GatewayHost gateway, HttpMethod method, string path, int count, bool body)
-    {
-        var servedBy = new List<string>(count);
-        for (var i = 0; i < count; i++)
-        {
-            using var request = new HttpRequestMessage(method, path);
-            if (body)
-            {
-                request.Content = new StringContent("{}");
-            }
-
-            using var response = await gateway.Client.SendAsync(request);
-            servedBy.Add(response.Headers.TryGetValues("X-Served-By", out var values) ? values.First() : $"HTTP {(int)response.StatusCode}");
-        }
-
-        return servedBy;
-    }
 
     private Dictionary<string, string?> Settings((string Name, string Address)[] others, params (string Key, string Value)[] cluster)
     {

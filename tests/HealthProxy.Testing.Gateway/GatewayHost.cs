@@ -65,14 +65,17 @@ public sealed class GatewayHost : IAsyncDisposable
             "the gateway judged " + string.Join(", ", expected.Select(e => $"{e.Destination} {e.State}")));
     }
 
-    /// <summary>Sends <paramref name="count"/> requests and returns the instances that answered, in order.</summary>
-    public async Task<List<string>> SendAsync(HttpMethod method, string path, int count)
+    /// <summary>
+    /// Sends <paramref name="count"/> requests and returns the instances that answered, in order. A request carries a
+    /// small JSON body when <paramref name="body"/> says so, by default when its method is neither GET nor HEAD.
+    /// </summary>
+    public async Task<List<string>> SendAsync(HttpMethod method, string path, int count, bool? body = null)
     {
         var servedBy = new List<string>(count);
         for (var i = 0; i < count; i++)
         {
             using var request = new HttpRequestMessage(method, path);
-            if (method != HttpMethod.Get && method != HttpMethod.Head)
+            if (body ?? (method != HttpMethod.Get && method != HttpMethod.Head))
             {
                 request.Content = new StringContent("{}");
             }
