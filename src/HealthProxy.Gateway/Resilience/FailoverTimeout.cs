@@ -14,10 +14,9 @@ internal sealed class FailoverTimeout
     private static readonly TimeSpan Min = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Max = TimeSpan.FromDays(1);
 
-    private readonly TimeSpan _timeout;
-    private volatile AdjustedCluster? _adjusted;
+    private readonly TimeoutClusterModel _model;
 
-    private FailoverTimeout(TimeSpan timeout) => _timeout = timeout;
+    private FailoverTimeout(TimeSpan timeout) => _model = new TimeoutClusterModel(timeout);
 
     /// <summary>The timeout for failover tiers, or null when the cluster's own applies to every tier.</summary>
     public static FailoverTimeout? Parse(IReadOnlyDictionary<string, string>? metadata, string keyPrefix, ICollection<string> problems)
@@ -36,37 +35,18 @@ internal sealed class FailoverTimeout
         return null;
     }
 
-    public TimeSpan Timeout => _timeout;
+    public TimeSpan Timeout => _model.Timeout;
 
     /// <summary>
     /// The cluster model to forward to <paramref name="destination"/> with: <paramref name="cluster"/> itself for a
-    /// tier-0 destination, else its copy carrying the failover timeout (made once per cluster model).
+    /// tier-0 destination, else its copy carrying the failover timeout.
     /// </summary>
-    public ClusterModel ClusterFor(ClusterModel cluster, DestinationState destination)
-    {
-        if (!IsFailoverTier(destination))
-        {
-            return cluster;
-        }
-
-        var adjusted = _adjusted;
-        if (adjusted is not null && ReferenceEquals(adjusted.Source, cluster))
-        {
-            return adjusted.Model;
-        }
-
-        var config = cluster.Config;
-        var request = (config.HttpRequest ?? Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig.Empty) with { ActivityTimeout = _timeout };
-        adjusted = new AdjustedCluster(cluster, new ClusterModel(config with { HttpRequest = request }, cluster.HttpClient));
-        _adjusted = adjusted;
-        return adjusted.Model;
-    }
+    public ClusterModel ClusterFor(ClusterModel cluster, DestinationState destination) =>
+        IsFailoverTier(destination) ? _model.For(cluster) : cluster;
 
     private static bool IsFailoverTier(DestinationState destination) =>
         destination.Model?.Config.Metadata is { } metadata
         && metadata.TryGetValue(HealthProxyMetadata.Priority, out var text)
         && int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var priority)
         && priority > 0;
-
-    private sealed record AdjustedCluster(ClusterModel Source, ClusterModel Model);
 }

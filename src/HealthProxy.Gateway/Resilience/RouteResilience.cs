@@ -34,7 +34,7 @@ internal sealed class RouteResilience
 
     private readonly IReadOnlyDictionary<string, string>? _retryOverrides;
     private readonly string _keyPrefix;
-    private volatile AdjustedCluster? _adjusted;
+    private readonly TimeoutClusterModel? _timeoutModel;
     private volatile MergedPolicy? _policy;
 
     private static readonly TimeSpan MinHedgeDelay = TimeSpan.FromMilliseconds(1);
@@ -45,6 +45,7 @@ internal sealed class RouteResilience
         PassiveHealth = passiveHealth;
         Retries = retries;
         ActivityTimeout = activityTimeout;
+        _timeoutModel = activityTimeout is { } timeout ? new TimeoutClusterModel(timeout) : null;
         HedgeDelay = hedgeDelay;
         _retryOverrides = retryOverrides;
         _keyPrefix = keyPrefix;
@@ -118,25 +119,7 @@ internal sealed class RouteResilience
     }
 
     /// <summary>The cluster model to forward with: <paramref name="cluster"/> itself, or its copy carrying this route's activity timeout.</summary>
-    public ClusterModel ClusterFor(ClusterModel cluster)
-    {
-        if (ActivityTimeout is not { } timeout)
-        {
-            return cluster;
-        }
-
-        var adjusted = _adjusted;
-        if (adjusted is not null && ReferenceEquals(adjusted.Source, cluster))
-        {
-            return adjusted.Model;
-        }
-
-        var config = cluster.Config;
-        var request = (config.HttpRequest ?? ForwarderRequestConfig.Empty) with { ActivityTimeout = timeout };
-        adjusted = new AdjustedCluster(cluster, new ClusterModel(config with { HttpRequest = request }, cluster.HttpClient));
-        _adjusted = adjusted;
-        return adjusted.Model;
-    }
+    public ClusterModel ClusterFor(ClusterModel cluster) => _timeoutModel?.For(cluster) ?? cluster;
 
     internal static RouteResilience For(RouteConfig route) => Parse(route.Metadata, $"ReverseProxy:Routes:{route.RouteId}:Metadata", []);
 
@@ -159,8 +142,6 @@ internal sealed class RouteResilience
     private static bool HasRetryKeys(IReadOnlyDictionary<string, string>? metadata) => metadata is not null && metadata.Keys.Any(k =>
         k is HealthProxyMetadata.RetryOn or HealthProxyMetadata.RetriableStatusCodes or HealthProxyMetadata.MaxAttempts
             or HealthProxyMetadata.PerTryTimeout or HealthProxyMetadata.IdempotentWrites);
-
-    private sealed record AdjustedCluster(ClusterModel Source, ClusterModel Model);
 
     private sealed record MergedPolicy(ClusterSettings Source, RetryPolicy Policy);
 }
