@@ -1,18 +1,21 @@
 using HealthProxy.Gateway.Routing;
+using HealthProxy.Gateway.GrpcRouting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 using Yarp.ReverseProxy.Configuration;
 
 namespace HealthProxy.Gateway.Configuration;
 
 /// <summary>
 /// Checks what YARP does not: that routes name clusters that exist, that HealthProxy's metadata has
-/// known values, that addresses are absolute http(s) URIs and that probe timings are positive and at most an hour.
+/// known values (a route's gRPC descriptor set must load), that addresses are absolute http(s) URIs and that probe
+/// timings are positive and at most an hour.
 /// </summary>
 /// <remarks>
 /// A filter runs on every load. At startup a problem stops the gateway; on a reload YARP logs it and
 /// keeps serving the last good configuration, so a bad edit loses nothing.
 /// </remarks>
-internal sealed class GatewayConfigFilter(IConfiguration configuration) : IProxyConfigFilter
+internal sealed class GatewayConfigFilter(IConfiguration configuration, IHostEnvironment environment) : IProxyConfigFilter
 {
     private const string Root = "ReverseProxy";
 
@@ -68,6 +71,8 @@ internal sealed class GatewayConfigFilter(IConfiguration configuration) : IProxy
         {
             problems.Add($"{prefix}:Metadata:{HealthProxyMetadata.RequestKind} must be 'Read' or 'Write' (got '{kind}').");
         }
+
+        _ = GrpcRouteMethods.Parse(route.Metadata, path => GrpcCalls.ResolvePath(environment.ContentRootPath, path), $"{prefix}:Metadata", problems);
 
         return problems.Count == 0 ? ValueTask.FromResult(route) : throw new GatewayConfigurationException(problems);
     }

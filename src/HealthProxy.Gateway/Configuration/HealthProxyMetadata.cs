@@ -10,6 +10,19 @@ public static class HealthProxyMetadata
     public const string RequestKind = "HealthProxy.RequestKind";
 
     /// <summary>
+    /// Route metadata: the gRPC methods that are reads, a comma list of <c>package.Service/Method</c> and
+    /// <c>package.Service/*</c> (every method of the service). Wins over the descriptor set; a method neither names is a write.
+    /// </summary>
+    public const string GrpcReadMethods = "HealthProxy.GrpcReadMethods";
+
+    /// <summary>
+    /// Route metadata: a protobuf descriptor set file (<c>protoc --descriptor_set_out</c>; relative to the content
+    /// root), whose methods with <c>idempotency_level = NO_SIDE_EFFECTS</c> are reads and with <c>IDEMPOTENT</c> are
+    /// writes that may be sent again.
+    /// </summary>
+    public const string GrpcDescriptorSet = "HealthProxy.GrpcDescriptorSet";
+
+    /// <summary>
     /// Cluster metadata naming the cluster's category for the aggregated views and the <c>category</c> label
     /// of its health gauge (e.g. <c>payments</c>); wins over a Consul service's <c>Service.Meta["category"]</c>.
     /// Default: <c>uncategorized</c>.
@@ -59,8 +72,10 @@ public static class HealthProxyMetadata
     public const string WriteFallback = "HealthProxy.WriteFallback";
     /// <summary>
     /// Cluster or route metadata: the failures retried on another instance, a comma list of <c>5xx</c>,
-    /// <c>gateway-error</c>, <c>reset</c>, <c>connect-failure</c>, <c>refused-stream</c>, <c>retriable-status-codes</c>
-    /// (default <c>gateway-error,reset,connect-failure</c>). A route's value replaces its cluster's.
+    /// <c>gateway-error</c>, <c>reset</c>, <c>connect-failure</c>, <c>refused-stream</c>, <c>retriable-status-codes</c>, and
+    /// for gRPC calls answered in their headers (trailers-only) <c>cancelled</c>, <c>deadline-exceeded</c>, <c>internal</c>,
+    /// <c>resource-exhausted</c>, <c>unavailable</c> (default <c>gateway-error,reset,connect-failure,unavailable</c>). A
+    /// route's value replaces its cluster's.
     /// </summary>
     public const string RetryOn = "HealthProxy.RetryOn";
 

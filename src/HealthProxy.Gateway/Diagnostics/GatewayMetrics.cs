@@ -31,6 +31,7 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _degradedShed;
     private readonly Counter<long> _cascadeAffected;
     private readonly Counter<long> _failoverSwitches;
+    private readonly Counter<long> _grpcResponses;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
@@ -51,6 +52,8 @@ internal sealed class GatewayMetrics
         _cascades = Meter.CreateCounter<long>("healthproxy.cascading_failures", "{event}", "Cascading failures detected, by root cluster.");
         _failoverSwitches = Meter.CreateCounter<long>(
             "healthproxy.failover.switches", "{switch}", "Changes of the failover tier serving a request kind, by cluster, request kind and the tier that serves it now.");
+        _grpcResponses = Meter.CreateCounter<long>(
+            "healthproxy.grpc.responses", "{response}", "gRPC calls' answers from instances, one per attempt, by cluster, method (from config: route metadata or descriptor set, else other) and gRPC status.");
         _cascadeAffected = Meter.CreateCounter<long>("healthproxy.cascading_failures.affected", "{service}", "Services affected by cascading failures, by root cluster.");
     }
 
@@ -90,6 +93,10 @@ internal sealed class GatewayMetrics
     /// <summary>A read ran past its hedge delay; <paramref name="outcome"/> is <c>won</c>, <c>lost</c> or <c>skipped_budget</c>.</summary>
     public void Hedge(string clusterId, string outcome) =>
         _hedges.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.Outcome, outcome));
+
+    /// <summary>An instance's answer to a gRPC call; <paramref name="grpcStatus"/> -1 when it carried none (a transport error).</summary>
+    public void GrpcResponse(string clusterId, string method, int grpcStatus) =>
+        _grpcResponses.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.GrpcMethod, method), new(GatewayTags.GrpcStatus, GrpcRouting.GrpcStatus.Name(grpcStatus)));
 
     public void RetryBudgetExhausted(string clusterId, string reason) =>
         _retriesRefused.Add(1, new(GatewayTags.Cluster, clusterId), new(GatewayTags.Reason, reason));

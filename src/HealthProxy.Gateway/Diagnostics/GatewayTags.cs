@@ -38,4 +38,10 @@ internal static class GatewayTags
 
     /// <summary>A Consul datacenter a watch asks (only for watches that name one).</summary>
     public const string Datacenter = "datacenter";
+
+    /// <summary>A gRPC method as config names it (<c>package.Service/Method</c>, <c>package.Service/*</c>), or <c>other</c>: never a raw path.</summary>
+    public const string GrpcMethod = "grpc_method";
+
+    /// <summary>A gRPC status name (<c>OK</c>, <c>UNAVAILABLE</c>, ...), or <c>none</c>.</summary>
+    public const string GrpcStatus = "grpc_status";
 }

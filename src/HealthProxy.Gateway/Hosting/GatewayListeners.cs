@@ -12,7 +12,7 @@ namespace HealthProxy.Gateway.Hosting;
 
 /// <summary>
 /// The gateway's listeners: the main addresses, named every way ASP.NET Core allows, plus the optional
-/// gRPC health port and metrics port beside them.
+/// h2c traffic port, gRPC health port and metrics port beside them.
 /// </summary>
 /// <remarks>
 /// Kestrel ignores <c>urls</c>, <c>http_ports</c> and <c>https_ports</c> as soon as one listener is added in
@@ -27,6 +27,7 @@ internal sealed class GatewayListeners
     private const string KestrelEndpointsKey = "Kestrel:Endpoints";
 
     private ListenOptions? _metrics;
+    private ListenOptions? _h2c;
     private bool _bindsMainAddresses;
 
     /// <summary>The gRPC health port's listener.</summary>
@@ -34,6 +35,9 @@ internal sealed class GatewayListeners
 
     /// <summary>The bound gRPC health port, or null when there is none (known only once bound when 0 was asked).</summary>
     public int? GrpcPort => Grpc.Port;
+
+    /// <summary>The bound h2c traffic port (<see cref="H2cOptions"/>), or null when there is none.</summary>
+    public int? H2cPort => _h2c?.IPEndPoint?.Port;
 
     /// <summary>The bound metrics port, or null when the scrape path is served on the main port.</summary>
     public int? MetricsPort => _metrics?.IPEndPoint?.Port;
@@ -54,11 +58,12 @@ internal sealed class GatewayListeners
         builder.Services.AddSingleton(listeners);
         builder.Services.AddSingleton(listeners.Grpc);
         var configuration = builder.Configuration;
-        int? grpcPort, metricsPort;
+        int? grpcPort, metricsPort, h2cPort;
         try
         {
             grpcPort = configuration.GetSection(GrpcHealthOptions.SectionName).GetValue<int?>(nameof(GrpcHealthOptions.Port));
             metricsPort = configuration.GetSection(MetricsOptions.SectionName).GetValue<int?>(nameof(MetricsOptions.Port));
+            h2cPort = configuration.GetSection(H2cOptions.SectionName).GetValue<int?>(nameof(H2cOptions.Port));
         }
         catch (InvalidOperationException ex)
         {
@@ -66,7 +71,12 @@ internal sealed class GatewayListeners
             throw new GatewayConfigurationException(ex.Message);
         }
 
-        if (grpcPort is null && metricsPort is not (> 0 and <= 65535))
+        if (h2cPort is { } port and (< 0 or > 65535))
+        {
+            throw new GatewayConfigurationException($"{H2cOptions.SectionName}:{nameof(H2cOptions.Port)} must be 0-65535 (got {port}).");
+        }
+
+        if (grpcPort is null && metricsPort is not (> 0 and <= 65535) && h2cPort is null)
         {
             return;
         }
@@ -91,6 +101,16 @@ internal sealed class GatewayListeners
                 {
                     options.Protocols = HttpProtocols.Http2;
                     listeners.Grpc.Options = options;
+                });
+            }
+
+            if (h2cPort is { } h2c)
+            {
+                var host = settings[$"{H2cOptions.SectionName}:{nameof(H2cOptions.Host)}"] is { Length: > 0 } h ? h : "*";
+                Listen(kestrel, host, h2c, options =>
+                {
+                    options.Protocols = HttpProtocols.Http2;
+                    listeners._h2c = options;
                 });
             }
 

@@ -48,6 +48,7 @@ public static class HealthProxyHostingExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<RoutingTable>();
+        services.AddSingleton(provider => new GrpcRouting.GrpcCalls(provider.GetRequiredService<IHostEnvironment>().ContentRootPath));
         services.AddSingleton<InstanceHealthStore>();
         services.AddSingleton<ActiveProbeMonitor>();
         services.AddSingleton<GatewayReadiness>();

@@ -84,9 +84,10 @@ internal sealed partial class StartupReport(
             return scrape is null ? "nothing (metrics are disabled)" : $"the Prometheus scrape path {scrape} only";
         }
 
+        var traffic = port is not null && port == listeners.H2cPort ? "proxied traffic over HTTP/2 without TLS (h2c, gRPC)" : "proxied traffic";
         return scrape is not null && listeners.MetricsPort is null
-            ? $"proxied traffic, /health/*, and the Prometheus scrape path {scrape}"
-            : "proxied traffic and /health/*";
+            ? $"{traffic}, /health/*, and the Prometheus scrape path {scrape}"
+            : $"{traffic} and /health/*";
     }
 
     [LoggerMessage(EventId = GatewayEventIds.StartupConfigFiles, Level = LogLevel.Information,

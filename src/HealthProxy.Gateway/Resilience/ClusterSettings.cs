@@ -12,11 +12,15 @@ internal sealed class ClusterSettings
 
         // Validated before it gets here; an unreadable set would count nothing as a failure.
         FailureStatusCodes = StatusCodeSet.TryParse(options.FailureStatusCodes, out var codes) ? codes : StatusCodeSet.Empty;
+        GrpcFailureCodes = GrpcRouting.GrpcStatusSet.TryParseInstanceCodes(options.GrpcFailureCodes, out var grpc, out _) ? grpc : GrpcRouting.GrpcStatusSet.Empty;
     }
 
     public OutlierDetectionOptions Options { get; }
 
     public StatusCodeSet FailureStatusCodes { get; }
+
+    /// <summary>The gRPC statuses that count as the instance's failures (<see cref="OutlierDetectionOptions.GrpcFailureCodes"/>).</summary>
+    public GrpcRouting.GrpcStatusSet GrpcFailureCodes { get; }
 
     public bool RetriesEnabled { get; }
 

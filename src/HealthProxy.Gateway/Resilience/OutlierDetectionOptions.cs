@@ -54,6 +54,15 @@ public sealed record OutlierDetectionOptions
     /// <summary>Response status codes that count as failures: codes and ranges, comma separated. Default <c>500-599</c>.</summary>
     public string FailureStatusCodes { get; set; } = "500-599";
 
+    /// <summary>
+    /// The gRPC statuses (in a call's headers or trailers) that count as the instance's failures, comma-separated names
+    /// or numbers, from those a server reports about itself: UNKNOWN, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED,
+    /// INTERNAL, UNAVAILABLE, DATA_LOSS. Default <c>UNAVAILABLE</c>: the others can be provoked by a client (a
+    /// malformed message is INTERNAL, a tight deadline DEADLINE_EXCEEDED, a per-client quota RESOURCE_EXHAUSTED, a
+    /// handler's exception on bad input UNKNOWN), and a client must never get a healthy instance ejected.
+    /// </summary>
+    public string GrpcFailureCodes { get; set; } = "UNAVAILABLE";
+
     /// <summary>The n-th ejection in a row lasts n breaks, up to <see cref="MaxBreakDuration"/>.</summary>
     public TimeSpan EjectionLength(int ejectionsInARow)
     {
@@ -89,6 +98,7 @@ public sealed record OutlierDetectionOptions
                 nameof(MaxBreakDuration) => TryParse<TimeSpan>(value, TryParseSpan, v => result.MaxBreakDuration = v),
                 nameof(MaxEjectionPercent) => TryParse<int>(value, TryParseInt, v => result.MaxEjectionPercent = v),
                 nameof(FailureStatusCodes) => TryParse<string>(value, TryParseString, v => result.FailureStatusCodes = v),
+                nameof(GrpcFailureCodes) => TryParse<string>(value, TryParseString, v => result.GrpcFailureCodes = v),
                 _ => (bool?)null,
             };
             if (ok is null)
@@ -144,12 +154,18 @@ public sealed record OutlierDetectionOptions
         {
             yield return $"{keyPrefix}{nameof(FailureStatusCodes)} must list codes or ranges between 100 and 599, e.g. '500-599' or '502,503,504' (got '{FailureStatusCodes}').";
         }
+
+        if (!GrpcRouting.GrpcStatusSet.TryParseInstanceCodes(GrpcFailureCodes, out _, out var grpcProblem))
+        {
+            yield return $"{keyPrefix}{nameof(GrpcFailureCodes)} {grpcProblem}: list gRPC statuses a server reports about itself, from {string.Join(", ", GrpcRouting.GrpcStatus.InstanceCodes.Select(GrpcRouting.GrpcStatus.Name))} (got '{GrpcFailureCodes}').";
+        }
     }
 
     private static readonly string[] KnownNames =
     [
         nameof(Enabled), nameof(ConsecutiveFailures), nameof(FailureRatio), nameof(MinimumThroughput), nameof(SamplingDuration),
         nameof(BreakDuration), nameof(MaxBreakDuration), nameof(MaxEjectionPercent), nameof(FailureStatusCodes),
+        nameof(GrpcFailureCodes),
     ];
 
     private delegate bool Parser<T>(string value, out T result);

@@ -1,4 +1,5 @@
 using HealthProxy.Gateway.Diagnostics;
+using HealthProxy.Gateway.GrpcRouting;
 using HealthProxy.Gateway.Routing;
 using HealthProxy.Health;
 using Microsoft.AspNetCore.Http;
@@ -68,6 +69,15 @@ internal sealed partial class ResilienceMiddleware(
             context.Features.Set(RetryMarker.Final);
         }
 
+        if (retries && GrpcCalls.Of(context) is { } method
+            && (RequestKinds.Of(context, feature.Route.Config) == RequestKind.Read || method.Idempotent || policy.IdempotentWrites))
+        {
+            // A gRPC call a retry may send again keeps its (small) request message for the replay.
+            var replayable = new ReplayableBody(context.Request.Body);
+            context.Request.Body = replayable;
+            context.Response.RegisterForDispose(replayable);
+        }
+
         var first = feature.AvailableDestinations[0];
         if (settings.FailoverTimeout is { } failoverTimeout && route.ActivityTimeout is null
             && failoverTimeout.ClusterFor(feature.Cluster, first) is var forTier && !ReferenceEquals(forTier, feature.Cluster))
@@ -111,7 +121,8 @@ internal sealed partial class ResilienceMiddleware(
         HttpContext context, IReverseProxyFeature feature, ClusterResilience cluster, RouteResilience route, RetryPolicy policy, DestinationState first, AttemptFailure failure, bool retries)
     {
         var kind = RequestKinds.Of(context, feature.Route.Config);
-        var hasBody = RetryRules.HasBody(context.Request);
+        var hasBody = !RetryRules.CanResend(context.Request);
+        var idempotent = GrpcCalls.IsIdempotent(context);
         var state = context.Features.Get<RetryTarget>();
         if (state is null)
         {
@@ -121,7 +132,7 @@ internal sealed partial class ResilienceMiddleware(
 
         while (true)
         {
-            var reason = retries ? RetryRules.Reason(failure, policy, kind, hasBody) : null;
+            var reason = retries ? RetryRules.Reason(failure, policy, kind, hasBody, idempotent) : null;
             if (reason is not null && RetryRules.NeedsBudget(failure) && !cluster.Budget.TryWithdraw())
             {
                 metrics.RetryBudgetExhausted(cluster.ClusterId, reason);
@@ -157,6 +168,11 @@ internal sealed partial class ResilienceMiddleware(
 
             context.Response.Clear();
             context.Features.Set<IForwarderErrorFeature>(null);
+            if (context.Request.Body is ReplayableBody { CanReplay: true } replay)
+            {
+                replay.Rewind();
+            }
+
             state.Tries(other);
             var last = attempt >= policy.MaxAttempts;
             context.Features.Set(last ? RetryMarker.Final : null);
@@ -213,9 +229,17 @@ internal sealed partial class ResilienceMiddleware(
             LogError(context, cluster.ClusterId, destinationId, error);
         }
 
+        var grpcStatus = -1;
+        if (GrpcCalls.Of(context) is { } method)
+        {
+            grpcStatus = error is null ? GrpcStatus.Of(context.Response) : -1;
+            metrics.GrpcResponse(cluster.ClusterId, method.Label, grpcStatus);
+        }
+
         health?.Record(timedOut
             ? AttemptOutcome.Failure
-            : RetryRules.Judge(error, context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, cluster.Settings.FailureStatusCodes));
+            : RetryRules.Judge(
+                error, context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, cluster.Settings.FailureStatusCodes, grpcStatus, cluster.Settings.GrpcFailureCodes));
         return RetryRules.Classify(error, withheld: context.Features.Get<RetryMarker>() == RetryMarker.Suppressed, perTryTimedOut: timedOut);
     }
 

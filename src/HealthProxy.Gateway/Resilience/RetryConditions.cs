@@ -27,4 +27,19 @@ internal enum RetryConditions
 
     /// <summary><c>retriable-status-codes</c>: a response whose status is in <c>HealthProxy.RetriableStatusCodes</c>.</summary>
     RetriableStatusCodes = 32,
+
+    /// <summary><c>cancelled</c>: a gRPC call answered CANCELLED in its headers (trailers-only), nothing sent to the client.</summary>
+    GrpcCancelled = 64,
+
+    /// <summary><c>deadline-exceeded</c>: a gRPC call answered DEADLINE_EXCEEDED in its headers.</summary>
+    GrpcDeadlineExceeded = 128,
+
+    /// <summary><c>internal</c>: a gRPC call answered INTERNAL in its headers.</summary>
+    GrpcInternal = 256,
+
+    /// <summary><c>resource-exhausted</c>: a gRPC call answered RESOURCE_EXHAUSTED in its headers.</summary>
+    GrpcResourceExhausted = 512,
+
+    /// <summary><c>unavailable</c>: a gRPC call answered UNAVAILABLE in its headers.</summary>
+    GrpcUnavailable = 1024,
 }

@@ -8,7 +8,7 @@ namespace HealthProxy.Gateway.Resilience;
 /// route metadata on top of its cluster's. Immutable; a configuration change makes a new one.
 /// </summary>
 /// <remarks>
-/// The default is the gateway's one safe retry: <c>gateway-error,reset,connect-failure</c>, two attempts in all, no
+/// The default is the gateway's one safe retry: <c>gateway-error,reset,connect-failure,unavailable</c>, two attempts in all, no
 /// per-try timeout. <see cref="Statuses"/> is the union of the response codes the conditions cover, so that deciding
 /// about a response is one array lookup.
 /// </remarks>
@@ -28,6 +28,20 @@ internal sealed class RetryPolicy : IEquatable<RetryPolicy>
         ("connect-failure", RetryConditions.ConnectFailure),
         ("refused-stream", RetryConditions.RefusedStream),
         ("retriable-status-codes", RetryConditions.RetriableStatusCodes),
+        ("cancelled", RetryConditions.GrpcCancelled),
+        ("deadline-exceeded", RetryConditions.GrpcDeadlineExceeded),
+        ("internal", RetryConditions.GrpcInternal),
+        ("resource-exhausted", RetryConditions.GrpcResourceExhausted),
+        ("unavailable", RetryConditions.GrpcUnavailable),
+    ];
+
+    private static readonly (RetryConditions Condition, int Code)[] GrpcCodes =
+    [
+        (RetryConditions.GrpcCancelled, GrpcRouting.GrpcStatus.Cancelled),
+        (RetryConditions.GrpcDeadlineExceeded, GrpcRouting.GrpcStatus.DeadlineExceeded),
+        (RetryConditions.GrpcInternal, GrpcRouting.GrpcStatus.Internal),
+        (RetryConditions.GrpcResourceExhausted, GrpcRouting.GrpcStatus.ResourceExhausted),
+        (RetryConditions.GrpcUnavailable, GrpcRouting.GrpcStatus.Unavailable),
     ];
 
     private static readonly TimeSpan MinPerTryTimeout = TimeSpan.FromMilliseconds(1);
@@ -41,10 +55,12 @@ internal sealed class RetryPolicy : IEquatable<RetryPolicy>
         PerTryTimeout = perTryTimeout;
         IdempotentWrites = idempotentWrites;
         Statuses = BuildStatuses(conditions, retriableStatusCodes);
+        GrpcStatuses = new GrpcRouting.GrpcStatusSet(GrpcCodes.Where(c => (conditions & c.Condition) != 0).Aggregate(0, (bits, c) => bits | (1 << c.Code)));
     }
 
-    /// <summary>The gateway's default: one retry on a gateway error, a reset or a refused connection.</summary>
-    public static RetryPolicy Default { get; } = new(RetryConditions.GatewayError | RetryConditions.Reset | RetryConditions.ConnectFailure, null, 2, null, false);
+    /// <summary>The gateway's default: one retry on a gateway error, a reset, a refused connection or a gRPC UNAVAILABLE.</summary>
+    public static RetryPolicy Default { get; } = new(
+        RetryConditions.GatewayError | RetryConditions.Reset | RetryConditions.ConnectFailure | RetryConditions.GrpcUnavailable, null, 2, null, false);
 
     /// <summary>The conditions retried, with what <c>5xx</c> implies expanded.</summary>
     public RetryConditions Conditions { get; }
@@ -63,6 +79,9 @@ internal sealed class RetryPolicy : IEquatable<RetryPolicy>
 
     /// <summary>Every response status the conditions retry.</summary>
     public StatusCodeSet Statuses { get; }
+
+    /// <summary>The gRPC statuses the conditions retry, when a call's response carries one in its headers (trailers-only).</summary>
+    public GrpcRouting.GrpcStatusSet GrpcStatuses { get; }
 
     /// <summary>Whether <paramref name="condition"/> is retried.</summary>
     public bool Retries(RetryConditions condition) => (Conditions & condition) != 0;

@@ -1,4 +1,5 @@
 using HealthProxy.Gateway.Diagnostics;
+using HealthProxy.Gateway.GrpcRouting;
 using HealthProxy.Gateway.Routing;
 using HealthProxy.Health;
 using Microsoft.AspNetCore.Http;
@@ -12,7 +13,9 @@ namespace HealthProxy.Gateway.Resilience;
 /// retry is possible (<see cref="RetryRules.MayWithhold"/>, a <see cref="RetryTarget"/>, budget left), it withholds
 /// the body so nothing reaches the client and marks the request for <see cref="ResilienceMiddleware"/> to retry.
 /// A route or cluster without retries, and a request's last attempt, have <see cref="RetryMarker.Final"/> set
-/// before it gets here. A response below 400 is never retried and costs one comparison.
+/// before it gets here. A gRPC call answered trailers-only (its status in the headers, nothing sent to the client)
+/// is withheld the same way when the policy retries that status (<see cref="RetryRules.MayWithholdGrpc"/>) and its
+/// body was kept for a replay. Any other response below 400 is never retried and costs two comparisons.
 /// </summary>
 internal sealed class RetryResponseTransformProvider : ITransformProvider
 {
@@ -43,20 +46,35 @@ internal sealed class RetryResponseTransformProvider : ITransformProvider
 
     private ValueTask Transform(ResponseTransformContext context)
     {
-        if (context.ProxyResponse is not { } response
-            || (int)response.StatusCode < StatusCodes.Status400BadRequest
-            || context.HttpContext.Features.Get<RetryMarker>() is not null)
+        if (context.ProxyResponse is not { } response || context.HttpContext.Features.Get<RetryMarker>() is not null)
         {
             return default;
         }
 
-        var feature = context.HttpContext.GetReverseProxyFeature();
+        // A gRPC call answers 200 with its status in the headers when it carries no message (trailers-only).
+        var grpcStatus = (int)response.StatusCode == StatusCodes.Status200OK && GrpcCalls.Of(context.HttpContext) is not null
+            ? GrpcStatus.Parse(context.HttpContext.Response.Headers.GrpcStatus)
+            : -1;
+        if (grpcStatus <= GrpcStatus.Ok && (int)response.StatusCode < StatusCodes.Status400BadRequest)
+        {
+            return default;
+        }
+
+        var http = context.HttpContext;
+        var feature = http.GetReverseProxyFeature();
         var clusterId = feature.Cluster.Config.ClusterId;
-        var kind = RequestKinds.Of(context.HttpContext, feature.Route.Config);
-        if (!_detector.TryGetCluster(clusterId, out var cluster)
-            || !cluster.Settings.RetriesEnabled
-            || !RetryRules.MayWithhold((int)response.StatusCode, _routes.For(feature.Route).PolicyFor(cluster.Settings), kind, RetryRules.HasBody(context.HttpContext.Request))
-            || feature.ProxiedDestination is not { } tried)
+        var kind = RequestKinds.Of(http, feature.Route.Config);
+        if (!_detector.TryGetCluster(clusterId, out var cluster) || !cluster.Settings.RetriesEnabled || feature.ProxiedDestination is not { } tried)
+        {
+            return default;
+        }
+
+        var policy = _routes.For(feature.Route).PolicyFor(cluster.Settings);
+        var hasBody = !RetryRules.CanResend(http.Request);
+        var retryable = grpcStatus > GrpcStatus.Ok
+            ? RetryRules.MayWithholdGrpc(grpcStatus, policy, kind, hasBody, GrpcCalls.IsIdempotent(http))
+            : RetryRules.MayWithhold((int)response.StatusCode, policy, kind, hasBody);
+        if (!retryable)
         {
             return default;
         }

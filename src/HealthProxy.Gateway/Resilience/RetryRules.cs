@@ -22,23 +22,25 @@ namespace HealthProxy.Gateway.Resilience;
 internal static class RetryRules
 {
     /// <summary>Why <paramref name="failure"/> may be retried on another destination under <paramref name="policy"/>, as the metric's reason tag; null when it may not.</summary>
-    public static string? Reason(AttemptFailure failure, RetryPolicy policy, RequestKind kind, bool hasBody) => failure switch
+    /// <remarks><paramref name="hasBody"/> means a body that cannot be sent again (<see cref="CanResend"/>); <paramref name="idempotent"/>, a gRPC method declared <c>IDEMPOTENT</c>.</remarks>
+    public static string? Reason(AttemptFailure failure, RetryPolicy policy, RequestKind kind, bool hasBody, bool idempotent = false) => failure switch
     {
         AttemptFailure.NotSent => "open_circuit",
         AttemptFailure.ConnectionRefused when policy.Retries(RetryConditions.ConnectFailure) => "refused",
         AttemptFailure.RefusedStream when policy.Retries(RetryConditions.RefusedStream) && !hasBody => "refused_stream",
-        AttemptFailure.Transport when policy.Retries(RetryConditions.Reset) && MaySendAgain(policy, kind, hasBody) => "transport",
-        AttemptFailure.PerTryTimeout when policy.Retries(RetryConditions.Reset) && MaySendAgain(policy, kind, hasBody) => "per_try_timeout",
-        AttemptFailure.RetryableStatus when MaySendAgain(policy, kind, hasBody) => "status",
+        AttemptFailure.Transport when policy.Retries(RetryConditions.Reset) && MaySendAgain(policy, kind, hasBody, idempotent) => "transport",
+        AttemptFailure.PerTryTimeout when policy.Retries(RetryConditions.Reset) && MaySendAgain(policy, kind, hasBody, idempotent) => "per_try_timeout",
+        AttemptFailure.RetryableStatus when MaySendAgain(policy, kind, hasBody, idempotent) => "status",
         _ => null,
     };
 
     /// <summary>
     /// The write-safety rule: whether a request that reached an instance may be sent to another. Only without a body
-    /// (it was streamed, not kept), and only a read, or a write of a route that declared its writes idempotent.
+    /// that is gone (streamed and not kept), and only a read, a write of a route that declared its writes idempotent,
+    /// or a gRPC write whose method is declared <c>IDEMPOTENT</c> (<paramref name="idempotent"/>).
     /// </summary>
-    public static bool MaySendAgain(RetryPolicy policy, RequestKind kind, bool hasBody) =>
-        !hasBody && (kind == RequestKind.Read || policy.IdempotentWrites);
+    public static bool MaySendAgain(RetryPolicy policy, RequestKind kind, bool hasBody, bool idempotent = false) =>
+        !hasBody && (kind == RequestKind.Read || policy.IdempotentWrites || idempotent);
 
     /// <summary>
     /// Whether a request may be hedged (sent a second time while the first try is still out): only a read without a
@@ -53,6 +55,20 @@ internal static class RetryRules
     /// <summary>Whether a response with <paramref name="statusCode"/> may have its body withheld so that the request is retried under <paramref name="policy"/>.</summary>
     public static bool MayWithhold(int statusCode, RetryPolicy policy, RequestKind kind, bool hasBody) =>
         policy.Statuses.Contains(statusCode) && MaySendAgain(policy, kind, hasBody);
+
+    /// <summary>
+    /// Whether a gRPC response whose headers carry <paramref name="grpcStatus"/> (a trailers-only response: nothing of it
+    /// reached the client yet) may be withheld so that the call is retried under <paramref name="policy"/>.
+    /// </summary>
+    public static bool MayWithholdGrpc(int grpcStatus, RetryPolicy policy, RequestKind kind, bool hasBody, bool idempotent) =>
+        policy.GrpcStatuses.Contains(grpcStatus) && MaySendAgain(policy, kind, hasBody, idempotent);
+
+    /// <summary>
+    /// Whether the request can be sent to another instance as it is: it has no body, or its body is kept for a
+    /// replay (<see cref="GrpcRouting.ReplayableBody"/>) and was small enough to be kept whole.
+    /// </summary>
+    public static bool CanResend(HttpRequest request) =>
+        request.Body is GrpcRouting.ReplayableBody replayable ? replayable.CanReplay : !HasBody(request);
 
     /// <summary>Whether the request carries a body (a Content-Length above 0, chunked, or an HTTP/2 or 3 stream with data).</summary>
     public static bool HasBody(HttpRequest request) =>
@@ -86,11 +102,14 @@ internal static class RetryRules
 
     /// <summary>
     /// What an attempt says about its destination. Only the destination's own faults count: its transport errors
-    /// and timeouts, and the configured failure status codes except 4xx. Nothing the client caused counts: a
-    /// client that went away, a request body the client failed to send or the destination would not read (an
-    /// early 413 and close), or a 4xx answer.
+    /// and timeouts, the configured failure status codes except 4xx, and for a gRPC call the configured failure
+    /// gRPC statuses (<paramref name="grpcStatus"/>, from the response's headers or trailers; -1 when none). Nothing the
+    /// client caused counts: a client that went away, a request body the client failed to send or the destination
+    /// would not read (an early 413 and close), a 4xx answer, or a gRPC status outside the set (NOT_FOUND,
+    /// INVALID_ARGUMENT and the other codes that describe the request can never be in it).
     /// </summary>
-    public static AttemptOutcome Judge(IForwarderErrorFeature? error, int statusCode, bool clientAborted, StatusCodeSet failureStatusCodes)
+    public static AttemptOutcome Judge(
+        IForwarderErrorFeature? error, int statusCode, bool clientAborted, StatusCodeSet failureStatusCodes, int grpcStatus = -1, GrpcRouting.GrpcStatusSet grpcFailureCodes = default)
     {
         if (clientAborted || statusCode is >= 400 and < 500)
         {
@@ -100,6 +119,11 @@ internal static class RetryRules
         if (error is not null)
         {
             return IsDestinationFault(error.Error) ? AttemptOutcome.Failure : AttemptOutcome.ClientCaused;
+        }
+
+        if (grpcStatus >= 0)
+        {
+            return grpcFailureCodes.Contains(grpcStatus) ? AttemptOutcome.Failure : AttemptOutcome.Success;
         }
 
         return failureStatusCodes.Contains(statusCode) ? AttemptOutcome.Failure : AttemptOutcome.Success;

@@ -1,4 +1,5 @@
 using HealthProxy.Gateway.Diagnostics;
+using HealthProxy.Gateway.GrpcRouting;
 using HealthProxy.Health;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -8,7 +9,7 @@ using Yarp.ReverseProxy.Model;
 namespace HealthProxy.Gateway.Routing;
 
 /// <summary>
-/// The first step of YARP's proxy pipeline, before load balancing: classifies the request (once), tags ASP.NET
+/// The first step of YARP's proxy pipeline, before load balancing: classifies the request (once; a gRPC call by its method), tags ASP.NET
 /// Core's request histogram with its route, cluster and kind, and narrows the request's available destinations to
 /// those whose state accepts its kind (reads: healthy and degraded; writes: healthy), or, when none do, to the
 /// cluster's fallback set (all of its destinations, or for writes the degraded ones first when the cluster says so).
@@ -18,14 +19,15 @@ namespace HealthProxy.Gateway.Routing;
 /// Nothing is allocated: the kind feature is a shared instance, the tag values are strings from config and
 /// constants, and Hosting reuses its tag list across a connection's requests.
 /// </remarks>
-internal sealed partial class HealthRoutingMiddleware(RequestDelegate next, RoutingTable table, GatewayMetrics metrics, GatewayTracing tracing, ILogger<HealthRoutingMiddleware> logger)
+internal sealed partial class HealthRoutingMiddleware(
+    RequestDelegate next, RoutingTable table, GrpcCalls grpc, GatewayMetrics metrics, GatewayTracing tracing, ILogger<HealthRoutingMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
     {
         var feature = context.GetReverseProxyFeature();
         var route = feature.Route.Config;
         var clusterId = feature.Cluster.Config.ClusterId;
-        var kind = RequestKinds.Record(context, route);
+        var kind = RequestKinds.Record(context, feature.Route, grpc);
         if (context.Features.Get<IHttpMetricsTagsFeature>() is { } tags)
         {
             tags.Tags.Add(new(GatewayTags.Route, route.RouteId));

@@ -1,6 +1,8 @@
 using HealthProxy.Health;
 using Microsoft.AspNetCore.Http;
+using HealthProxy.Gateway.GrpcRouting;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Model;
 
 namespace HealthProxy.Gateway.Routing;
 
@@ -34,27 +36,40 @@ internal static class RequestKinds
     /// GET, HEAD, OPTIONS and TRACE are reads, everything else is a write, unless the route's
     /// metadata says otherwise.
     /// </summary>
-    public static RequestKind Classify(string method, RouteConfig route)
+    public static RequestKind Classify(string method, RouteConfig route) =>
+        Declared(route) ?? (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method)
+            ? RequestKind.Read
+            : RequestKind.Write);
+
+    /// <summary>
+    /// Classifies a proxied request and records the answer on it; the one place a request is classified. A gRPC call
+    /// (<see cref="GrpcCalls.IsGrpc"/>) takes its kind from its method (<see cref="GrpcRouteMethods"/>), recorded on it
+    /// too; the route's <c>HealthProxy.RequestKind</c>, when set, wins for every request of the route.
+    /// </summary>
+    public static RequestKind Record(HttpContext context, RouteModel route, GrpcCalls grpc)
     {
-        if (route.Metadata is { } metadata
-            && metadata.TryGetValue(Configuration.HealthProxyMetadata.RequestKind, out var declared)
-            && TryParse(declared, out var kind))
+        RequestKind kind;
+        if (GrpcCalls.IsGrpc(context.Request))
         {
-            return kind;
+            var method = grpc.For(route).Find(context.Request.Path.Value);
+            context.Features.Set(method);
+            kind = Declared(route.Config) ?? method.Kind;
+        }
+        else
+        {
+            kind = Classify(context.Request.Method, route.Config);
         }
 
-        return HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method)
-            ? RequestKind.Read
-            : RequestKind.Write;
-    }
-
-    /// <summary>Classifies a proxied request and records the answer on it; the one place a request is classified.</summary>
-    public static RequestKind Record(HttpContext context, RouteConfig route)
-    {
-        var kind = Classify(context.Request.Method, route);
         context.Features.Set(RequestKindFeature.For(kind));
         return kind;
     }
+
+    private static RequestKind? Declared(RouteConfig route) =>
+        route.Metadata is { } metadata
+        && metadata.TryGetValue(Configuration.HealthProxyMetadata.RequestKind, out var declared)
+        && TryParse(declared, out var kind)
+            ? kind
+            : null;
 
     /// <summary>The kind recorded on a proxied request; classified here only for a request the routing step never saw.</summary>
     public static RequestKind Of(HttpContext context, RouteConfig route) =>

@@ -1,3 +1,4 @@
+using HealthProxy.Gateway.GrpcRouting;
 using System.Diagnostics.Metrics;
 using HealthProxy.Gateway.Configuration;
 using HealthProxy.Gateway.Diagnostics;
@@ -186,7 +187,7 @@ public sealed class ResilienceMiddlewareClockTests : IDisposable
         var context = new DefaultHttpContext();
         context.Request.Method = "GET";
         context.Features.Set<IReverseProxyFeature>(feature);
-        RequestKinds.Record(context, route);
+        RequestKinds.Record(context, feature.Route, new GrpcCalls(AppContext.BaseDirectory));
         return context;
     }
 

@@ -1,3 +1,4 @@
+using HealthProxy.Gateway.GrpcRouting;
 using System.Diagnostics.Metrics;
 using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.Resilience;
@@ -116,7 +117,7 @@ public sealed class ResilienceMiddlewareTests : IDisposable
         var context = new DefaultHttpContext();
         context.Request.Method = "GET";
         context.Features.Set<IReverseProxyFeature>(feature);
-        RequestKinds.Record(context, route);
+        RequestKinds.Record(context, feature.Route, new GrpcCalls(AppContext.BaseDirectory));
         return (middleware, context, feature);
     }
 
