@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -61,13 +62,27 @@ public sealed class GrpcInstance : IAsyncDisposable
     /// <summary>Calls received of <paramref name="method"/> (e.g. <c>GetItem</c>).</summary>
     public int Calls(string method) => _calls.GetValueOrDefault(method);
 
-    public static async Task<GrpcInstance> StartAsync(string name)
+    /// <summary>
+    /// Starts an instance: over h2c, or with <paramref name="certificate"/> over TLS, where ALPN picks HTTP/2 (and
+    /// <c>/health</c> shares the port).
+    /// </summary>
+    public static async Task<GrpcInstance> StartAsync(string name, X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            if (certificate is not null)
+            {
+                kestrel.Listen(System.Net.IPAddress.Loopback, 0, o =>
+                {
+                    o.Protocols = HttpProtocols.Http1AndHttp2;
+                    o.UseHttps(certificate);
+                });
+                return;
+            }
+
             kestrel.Listen(System.Net.IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2);
             kestrel.Listen(System.Net.IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http1);
         });
@@ -81,7 +96,7 @@ public sealed class GrpcInstance : IAsyncDisposable
         await app.StartAsync();
         var addresses = app.Urls.ToList();
         instance.Address = addresses[0];
-        instance.HealthAddress = addresses[1];
+        instance.HealthAddress = addresses[^1];
         return instance;
     }
 
