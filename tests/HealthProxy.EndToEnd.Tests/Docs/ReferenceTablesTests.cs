@@ -28,6 +28,7 @@ public sealed partial class ReferenceTablesTests
         (MetricsOptions.SectionName, typeof(MetricsOptions)),
         (HealthSecurityOptions.SectionName, typeof(HealthSecurityOptions)),
         (GrpcHealthOptions.SectionName, typeof(GrpcHealthOptions)),
+        (H2cOptions.SectionName, typeof(H2cOptions)),
         (ShutdownOptions.SectionName, typeof(ShutdownOptions)),
     ];
 
