@@ -79,10 +79,18 @@ public sealed class GrpcProbeTests : IAsyncLifetime
     {
         var healthy = await StartBackendAsync(ServingStatus.Serving);
         var without = await StartBackendAsync(serving: null);
-        await using var gateway = await GatewayHost.StartAsync(Settings(("healthy", healthy.Url), ("without", without.Url)));
+        var logs = new CapturingLoggerProvider();
+        await using var gateway = await GatewayHost.StartAsync(
+            Settings(("healthy", healthy.Url), ("without", without.Url)), configure: b => b.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
 
         await gateway.WaitForStatesAsync(GatewaySettings.Cluster, ("healthy", HealthState.Healthy), ("without", HealthState.Unhealthy));
         Assert.Equal(StatusCode.Unimplemented, await without.CallCheckAsync());
+
+        // Failed as a probe (event 1200) because of the call's status, not the transport.
+        await Eventually.HoldsAsync(
+            () => logs.Entries.Any(e => e.EventId.Id == 1200 && e.Message.Contains("/without failed: grpc-status Unimplemented", StringComparison.Ordinal)),
+            "the failed probe was logged with its grpc-status");
+        Assert.DoesNotContain(logs.Entries, e => e.EventId.Id == 1200 && e.Message.Contains("/healthy failed", StringComparison.Ordinal));
     }
 
     [Fact]
