@@ -41,4 +41,19 @@ public static class ServiceHealthServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ServiceHealthEndpointOptions>, ServiceHealthEndpointOptionsValidator>());
         return services.AddHealthChecks();
     }
+
+    /// <summary>
+    /// Registers <c>grpc.health.v1.Health</c> (Check and Watch) backed by the service's status, and gRPC itself
+    /// (<c>AddGrpc()</c>). Map it with <see cref="ServiceHealthEndpointRouteBuilderExtensions.MapServiceHealthGrpc"/>. Needs
+    /// <see cref="AddServiceHealth"/>, before or after.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <returns>The services, for chaining.</returns>
+    public static IServiceCollection AddServiceHealthGrpc(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddGrpc();
+        services.TryAddSingleton<ServiceGrpcHealthService>();
+        return services;
+    }
 }

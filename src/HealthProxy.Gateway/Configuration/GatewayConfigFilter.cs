@@ -1,3 +1,4 @@
+using HealthProxy.Gateway.Health;
 using HealthProxy.Gateway.Routing;
 using HealthProxy.Gateway.GrpcRouting;
 using Microsoft.Extensions.Configuration;
@@ -8,8 +9,8 @@ namespace HealthProxy.Gateway.Configuration;
 
 /// <summary>
 /// Checks what YARP does not: that routes name clusters that exist, that HealthProxy's metadata has
-/// known values (a route's gRPC descriptor set must load), that addresses are absolute http(s) URIs and that probe
-/// timings are positive and at most an hour.
+/// known values (the probe protocol, a route's gRPC descriptor set, which must load), that addresses are absolute
+/// http(s) URIs and that probe timings are positive and at most an hour.
 /// </summary>
 /// <remarks>
 /// A filter runs on every load. At startup a problem stops the gateway; on a reload YARP logs it and
@@ -41,6 +42,7 @@ internal sealed class GatewayConfigFilter(IConfiguration configuration, IHostEnv
         }
 
         WeightSettings.Parse(cluster.Metadata, $"{prefix}:Metadata", problems);
+        GrpcProbeSettings.Check(cluster.Metadata, $"{prefix}:Metadata", problems);
         foreach (var (id, destination) in cluster.Destinations ?? new Dictionary<string, DestinationConfig>())
         {
             WeightSettings.DestinationWeight(destination.Metadata, HealthProxyMetadata.Weight, $"{prefix}:Destinations:{id}:Metadata", problems);

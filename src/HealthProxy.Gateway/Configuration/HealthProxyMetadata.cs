@@ -120,4 +120,16 @@ public static class HealthProxyMetadata
     /// instance; the first answer is used and the other try cancelled. Each hedge takes one retry from the cluster's budget.
     /// </summary>
     public const string HedgeDelay = "HealthProxy.HedgeDelay";
+
+    /// <summary>
+    /// Cluster metadata: how the active probes ask an instance, <c>http</c> (default: a GET of <c>HealthCheck:Active:Path</c>)
+    /// or <c>grpc</c> (a unary <c>grpc.health.v1.Health/Check</c> call over HTTP/2).
+    /// </summary>
+    public const string ProbeProtocol = "HealthProxy.ProbeProtocol";
+
+    /// <summary>
+    /// Cluster metadata: the service name a <c>grpc</c> probe asks about, sent as <c>HealthCheckRequest.service</c>
+    /// (default empty: the whole server). Only read when <see cref="ProbeProtocol"/> is <c>grpc</c>.
+    /// </summary>
+    public const string GrpcHealthService = "HealthProxy.GrpcHealthService";
 }

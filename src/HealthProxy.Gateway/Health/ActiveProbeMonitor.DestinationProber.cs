@@ -136,18 +136,35 @@ internal sealed partial class ActiveProbeMonitor
             }
 
             var options = _owner._options;
+            var limit = active.Timeout ?? options.DefaultTimeout;
+            var grpc = GrpcProbeSettings.ProtocolOf(cluster.Model.Config) == ProbeProtocol.Grpc;
 
             // Built outside the exchange: a factory that cannot build a probe is the gateway's fault, not the instance's.
-            using var request = _owner._requestFactory.CreateRequest(cluster.Model, destination.Model);
+            using var request = grpc
+                ? GrpcProbe.CreateRequest(destination.Model, GrpcProbeSettings.ServiceOf(cluster.Model.Config), limit)
+                : _owner._requestFactory.CreateRequest(cluster.Model, destination.Model);
             var started = _owner._timeProvider.GetTimestamp();
             HealthState result;
             var declared = false;
             try
             {
-                using var timeout = new CancellationTokenSource(active.Timeout ?? options.DefaultTimeout, _owner._timeProvider);
+                using var timeout = new CancellationTokenSource(limit, _owner._timeProvider);
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, token);
                 using var response = await cluster.Model.HttpClient.SendAsync(request, linked.Token).ConfigureAwait(false);
-                (result, declared) = await ReadStateAsync(response, options.MaxBodyBytes, linked.Token).ConfigureAwait(false);
+                if (grpc)
+                {
+                    string? failure;
+                    (result, declared, failure) = await GrpcProbe.ReadStateAsync(response, options.MaxBodyBytes, linked.Token).ConfigureAwait(false);
+                    if (failure is not null)
+                    {
+                        // An answer that is no health statement (UNIMPLEMENTED, UNAVAILABLE, a 404) fails like a refusal.
+                        _owner.LogProbeFailed(cluster.ClusterId, _destinationId, failure);
+                    }
+                }
+                else
+                {
+                    (result, declared) = await ReadStateAsync(response, options.MaxBodyBytes, linked.Token).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {

@@ -13,7 +13,8 @@ namespace HealthProxy.Gateway.Health;
 /// The gateway's active probing, in place of YARP's own monitor (registered before
 /// <c>AddReverseProxy</c>, which then adds none). It reads the same cluster settings
 /// (<c>HealthCheck:Active</c>) but probes each destination on its own jittered schedule, reads the
-/// five-state body, damps flapping, and reports to the <see cref="InstanceHealthStore"/>.
+/// five-state body (or, for a cluster whose <c>HealthProxy.ProbeProtocol</c> is <c>grpc</c>, a
+/// <c>grpc.health.v1</c> answer: <see cref="GrpcProbe"/>), damps flapping, and reports to the <see cref="InstanceHealthStore"/>.
 /// </summary>
 /// <remarks>
 /// Threading: one <see cref="DestinationProber"/> loop per destination; cluster changes (YARP's
