@@ -1,3 +1,4 @@
+using HealthProxy.Gateway.GrpcRouting;
 using System.Diagnostics.Metrics;
 using HealthProxy.Gateway.Configuration;
 using HealthProxy.Gateway.Diagnostics;
@@ -40,7 +41,8 @@ internal static class RoutingAllocation
         listener.Start();
 
         var table = new RoutingTable();
-        var middleware = new HealthRoutingMiddleware(_ => Task.CompletedTask, table, metrics, NullLogger<HealthRoutingMiddleware>.Instance);
+        var store = new InstanceHealthStore(table, TimeProvider.System, metrics, NullLogger<InstanceHealthStore>.Instance);
+        var middleware = new HealthRoutingMiddleware(_ => Task.CompletedTask, table, new GrpcCalls(AppContext.BaseDirectory), metrics, new GatewayTracing(false, store), NullLogger<HealthRoutingMiddleware>.Instance);
 
         Console.WriteLine($"routing step allocation, {iterations:N0} calls per case, one thread; nproc {Environment.ProcessorCount}, load average {LoadAverage()}");
         Console.WriteLine($"{"case",-44} {"B/request",10} {"ns/request",11}");

@@ -1,3 +1,4 @@
+using HealthProxy.Gateway.GrpcRouting;
 using System.Diagnostics.Metrics;
 using HealthProxy.Gateway.Diagnostics;
 using HealthProxy.Gateway.Resilience;
@@ -60,8 +61,9 @@ internal static class StepCost
 
         RequestDelegate done = _ => Task.CompletedTask;
         var requestMetrics = new RequestMetricsMiddleware(done, metrics, TimeProvider.System);
-        var routing = new HealthRoutingMiddleware(done, table, metrics, NullLogger<HealthRoutingMiddleware>.Instance);
-        var resilience = new ResilienceMiddleware(done, detector, new RouteResilienceTable(), table, metrics, NullLogger<ResilienceMiddleware>.Instance);
+        var tracing = new GatewayTracing(false, store);
+        var routing = new HealthRoutingMiddleware(done, table, new GrpcCalls(AppContext.BaseDirectory), metrics, tracing, NullLogger<HealthRoutingMiddleware>.Instance);
+        var resilience = new ResilienceMiddleware(done, detector, new RouteResilienceTable(), table, metrics, tracing, Options.Create(new RetryOptions()), NullLogger<ResilienceMiddleware>.Instance);
         IReadOnlyList<DestinationState> chosen = [destinations[0]];
         var steps = new (string Name, Func<Task> Invoke, Action Reset)[]
         {
