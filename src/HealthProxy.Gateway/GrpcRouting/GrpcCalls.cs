@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using HealthProxy.Gateway.Routing;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Model;
 
@@ -6,7 +7,7 @@ namespace HealthProxy.Gateway.GrpcRouting;
 
 /// <summary>
 /// Recognizes gRPC calls and finds the method each one makes. A proxied gRPC call carries its <see cref="GrpcMethod"/>
-/// as a request feature from the routing step on; every later step reads it with <see cref="Of"/>.
+/// in its request kind feature from the routing step on; every later step reads it with <see cref="Of"/>.
 /// </summary>
 /// <remarks>
 /// Each route's methods are read from its metadata once per route model (a configuration change makes a new
@@ -31,6 +32,12 @@ internal sealed class GrpcCalls(string contentRoot)
     /// </summary>
     public static bool IsGrpc(HttpRequest request)
     {
+        // The method and protocol are interned strings, compared by reference first: a GET or an HTTP/1.1 request stops here.
+        if (!HttpMethods.IsPost(request.Method) || !(HttpProtocol.IsHttp2(request.Protocol) || HttpProtocol.IsHttp3(request.Protocol)))
+        {
+            return false;
+        }
+
         if (request.ContentType is not { Length: >= 16 } contentType
             || !contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase)
             || (contentType.Length > 16 && contentType[16] is not ('+' or ';')))
@@ -38,12 +45,12 @@ internal sealed class GrpcCalls(string contentRoot)
             return false;
         }
 
-        return HttpProtocol.IsHttp2(request.Protocol) || HttpProtocol.IsHttp3(request.Protocol);
+        return true;
     }
 
-    /// <summary>The method the proxied gRPC call makes; null for a request that is not a gRPC call.</summary>
-    public static GrpcMethod? Of(HttpContext context) => context.Features.Get<GrpcMethod>();
+    /// <summary>The method the proxied gRPC call makes (recorded with its kind); null for a request that is not a gRPC call.</summary>
+    public static GrpcMethod? Of(HttpContext context) => context.Features.Get<RequestKindFeature>()?.Grpc;
 
     /// <summary>Whether the request is a gRPC call to a method declared <c>IDEMPOTENT</c>: a write that may be sent again.</summary>
-    public static bool IsIdempotent(HttpContext context) => context.Features.Get<GrpcMethod>() is { Idempotent: true };
+    public static bool IsIdempotent(HttpContext context) => Of(context) is { Idempotent: true };
 }

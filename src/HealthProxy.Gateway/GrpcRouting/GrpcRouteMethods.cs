@@ -17,15 +17,18 @@ internal sealed class GrpcRouteMethods
     private readonly FrozenDictionary<string, GrpcMethod>.AlternateLookup<ReadOnlySpan<char>> _methods;
     private readonly FrozenDictionary<string, GrpcMethod>.AlternateLookup<ReadOnlySpan<char>> _services;
 
-    private GrpcRouteMethods(Dictionary<string, GrpcMethod> methods, Dictionary<string, GrpcMethod> services)
+    private readonly GrpcMethod _other;
+
+    private GrpcRouteMethods(Dictionary<string, GrpcMethod> methods, Dictionary<string, GrpcMethod> services, GrpcMethod other)
     {
+        _other = other;
         _methods = methods.ToFrozenDictionary(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
         _services = services.ToFrozenDictionary(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
         Count = methods.Count + services.Count;
     }
 
     /// <summary>A route without gRPC metadata: every call is a write.</summary>
-    public static GrpcRouteMethods None { get; } = new([], []);
+    public static GrpcRouteMethods None { get; } = new([], [], GrpcMethod.Other);
 
     /// <summary>How many methods and service wildcards the route knows.</summary>
     public int Count { get; }
@@ -35,7 +38,7 @@ internal sealed class GrpcRouteMethods
     {
         if (Count == 0 || path.Length < 4 || path[0] != '/')
         {
-            return GrpcMethod.Other;
+            return _other;
         }
 
         var name = path[1..];
@@ -45,20 +48,28 @@ internal sealed class GrpcRouteMethods
         }
 
         var slash = name.IndexOf('/');
-        return slash > 0 && _services.TryGetValue(name[..slash], out var service) ? service : GrpcMethod.Other;
+        return slash > 0 && _services.TryGetValue(name[..slash], out var service) ? service : _other;
     }
 
     /// <summary>
     /// Reads a route's gRPC metadata; each bad value is added to <paramref name="problems"/> naming its key under
     /// <paramref name="keyPrefix"/>. <paramref name="resolvePath"/> turns a relative descriptor set path into a full one
-    /// (the content root's).
+    /// (the content root's). A route that declares its kind (<see cref="HealthProxyMetadata.RequestKind"/>) gives it to
+    /// every method; the methods keep their names for the metrics.
     /// </summary>
     public static GrpcRouteMethods Parse(IReadOnlyDictionary<string, string>? metadata, Func<string, string> resolvePath, string keyPrefix, ICollection<string> problems)
     {
-        if (metadata is null
-            || (!metadata.ContainsKey(HealthProxyMetadata.GrpcReadMethods) && !metadata.ContainsKey(HealthProxyMetadata.GrpcDescriptorSet)))
+        if (metadata is null)
         {
             return None;
+        }
+
+        RequestKind? declared = metadata.TryGetValue(HealthProxyMetadata.RequestKind, out var kindText) && Routing.RequestKinds.TryParse(kindText, out var kind)
+            ? kind
+            : null;
+        if (!metadata.ContainsKey(HealthProxyMetadata.GrpcReadMethods) && !metadata.ContainsKey(HealthProxyMetadata.GrpcDescriptorSet))
+        {
+            return declared is { } only ? new GrpcRouteMethods([], [], GrpcMethod.Other.WithKind(only)) : None;
         }
 
         var methods = new Dictionary<string, GrpcMethod>(StringComparer.Ordinal);
@@ -70,13 +81,13 @@ internal sealed class GrpcRouteMethods
             {
                 problems.Add($"{key} must name a descriptor set file (protoc --descriptor_set_out).");
             }
-            else if (!GrpcDescriptorSet.TryLoad(resolvePath(file), out var declared, out var problem))
+            else if (!GrpcDescriptorSet.TryLoad(resolvePath(file), out var inFile, out var problem))
             {
                 problems.Add($"{key}: '{file}' {problem}.");
             }
             else
             {
-                foreach (var method in declared)
+                foreach (var method in inFile)
                 {
                     methods[method.FullName] = method.Level switch
                     {
@@ -121,7 +132,21 @@ internal sealed class GrpcRouteMethods
             }
         }
 
-        return methods.Count == 0 && services.Count == 0 ? None : new GrpcRouteMethods(methods, services);
+        if (declared is { } all)
+        {
+            foreach (var key in methods.Keys.ToList())
+            {
+                methods[key] = methods[key].WithKind(all);
+            }
+
+            foreach (var key in services.Keys.ToList())
+            {
+                services[key] = services[key].WithKind(all);
+            }
+        }
+
+        var other = declared is { } route ? GrpcMethod.Other.WithKind(route) : GrpcMethod.Other;
+        return methods.Count == 0 && services.Count == 0 && declared is null ? None : new GrpcRouteMethods(methods, services, other);
     }
 
     private static bool TrySplit(string entry, out string service, out string method)

@@ -69,8 +69,9 @@ internal sealed partial class ResilienceMiddleware(
             context.Features.Set(RetryMarker.Final);
         }
 
-        if (retries && GrpcCalls.Of(context) is { } method
-            && (RequestKinds.Of(context, feature.Route.Config) == RequestKind.Read || method.Idempotent || policy.IdempotentWrites))
+        // Every gRPC call is a POST: other methods skip the feature lookup.
+        var grpc = HttpMethods.IsPost(context.Request.Method) ? GrpcCalls.Of(context) : null;
+        if (retries && grpc is not null && (grpc.Kind == RequestKind.Read || grpc.Idempotent || policy.IdempotentWrites))
         {
             // A gRPC call a retry may send again keeps its (small) request message for the replay.
             var replayable = new ReplayableBody(context.Request.Body);
@@ -106,7 +107,7 @@ internal sealed partial class ResilienceMiddleware(
                 await next(context).ConfigureAwait(false);
             }
 
-            failure = Conclude(context, cluster, route, first.DestinationId, health, timedOut);
+            failure = Conclude(context, cluster, route, first.DestinationId, health, timedOut, grpc);
         }
 
         if (failure == AttemptFailure.None || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
@@ -114,15 +115,15 @@ internal sealed partial class ResilienceMiddleware(
             return;
         }
 
-        await RetryAsync(context, feature, cluster, route, policy, first, failure, retries).ConfigureAwait(false);
+        await RetryAsync(context, feature, cluster, route, policy, first, failure, retries, grpc).ConfigureAwait(false);
     }
 
     private async Task RetryAsync(
-        HttpContext context, IReverseProxyFeature feature, ClusterResilience cluster, RouteResilience route, RetryPolicy policy, DestinationState first, AttemptFailure failure, bool retries)
+        HttpContext context, IReverseProxyFeature feature, ClusterResilience cluster, RouteResilience route, RetryPolicy policy, DestinationState first, AttemptFailure failure, bool retries, GrpcMethod? grpc)
     {
         var kind = RequestKinds.Of(context, feature.Route.Config);
         var hasBody = !RetryRules.CanResend(context.Request);
-        var idempotent = GrpcCalls.IsIdempotent(context);
+        var idempotent = grpc is { Idempotent: true };
         var state = context.Features.Get<RetryTarget>();
         if (state is null)
         {
@@ -189,7 +190,7 @@ internal sealed partial class ResilienceMiddleware(
                 await next(context).ConfigureAwait(false);
             }
 
-            failure = Conclude(context, cluster, route, other.DestinationId, health, timedOut);
+            failure = Conclude(context, cluster, route, other.DestinationId, health, timedOut, grpc);
             if (failure == AttemptFailure.None || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
             {
                 return;
@@ -212,7 +213,8 @@ internal sealed partial class ResilienceMiddleware(
     /// the destination's failure), and classified for the retry decision. An attempt a hedge answered
     /// (<see cref="HedgingHandler"/>) says nothing about the destination it was sent to, which was only slow.
     /// </summary>
-    private AttemptFailure Conclude(HttpContext context, ClusterResilience cluster, RouteResilience route, string destinationId, PassiveHealth? health, bool timedOut)
+    private AttemptFailure Conclude(
+        HttpContext context, ClusterResilience cluster, RouteResilience route, string destinationId, PassiveHealth? health, bool timedOut, GrpcMethod? grpc)
     {
         if (route.HedgeDelay is not null && context.Features.Get<HedgePlan>() is { Won: true })
         {
@@ -230,10 +232,10 @@ internal sealed partial class ResilienceMiddleware(
         }
 
         var grpcStatus = -1;
-        if (GrpcCalls.Of(context) is { } method)
+        if (grpc is not null)
         {
             grpcStatus = error is null ? GrpcStatus.Of(context.Response) : -1;
-            metrics.GrpcResponse(cluster.ClusterId, method.Label, grpcStatus);
+            metrics.GrpcResponse(cluster.ClusterId, grpc.Label, grpcStatus);
         }
 
         health?.Record(timedOut

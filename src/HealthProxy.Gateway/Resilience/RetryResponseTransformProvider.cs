@@ -52,7 +52,8 @@ internal sealed class RetryResponseTransformProvider : ITransformProvider
         }
 
         // A gRPC call answers 200 with its status in the headers when it carries no message (trailers-only).
-        var grpcStatus = (int)response.StatusCode == StatusCodes.Status200OK && GrpcCalls.Of(context.HttpContext) is not null
+        var grpcStatus = (int)response.StatusCode == StatusCodes.Status200OK && HttpMethods.IsPost(context.HttpContext.Request.Method)
+            && GrpcCalls.Of(context.HttpContext) is not null
             ? GrpcStatus.Parse(context.HttpContext.Response.Headers.GrpcStatus)
             : -1;
         if (grpcStatus <= GrpcStatus.Ok && (int)response.StatusCode < StatusCodes.Status400BadRequest)

@@ -27,7 +27,8 @@ internal sealed partial class HealthRoutingMiddleware(
         var feature = context.GetReverseProxyFeature();
         var route = feature.Route.Config;
         var clusterId = feature.Cluster.Config.ClusterId;
-        var kind = RequestKinds.Record(context, feature.Route, grpc);
+        var recorded = RequestKinds.Record(context, feature.Route, grpc);
+        var kind = recorded.Kind;
         if (context.Features.Get<IHttpMetricsTagsFeature>() is { } tags)
         {
             tags.Tags.Add(new(GatewayTags.Route, route.RouteId));
@@ -42,7 +43,7 @@ internal sealed partial class HealthRoutingMiddleware(
             if (fallback)
             {
                 eligible = routing.FallbackSet(kind);
-                context.Features.Set(RequestKindFeature.For(kind, fallback: true));
+                context.Features.Set(recorded.AsFallback());
                 metrics.Fallback(clusterId, kind);
                 if (routing.Fallback(kind)?.TryAnnounce() == true)
                 {

@@ -43,25 +43,16 @@ internal static class RequestKinds
 
     /// <summary>
     /// Classifies a proxied request and records the answer on it; the one place a request is classified. A gRPC call
-    /// (<see cref="GrpcCalls.IsGrpc"/>) takes its kind from its method (<see cref="GrpcRouteMethods"/>), recorded on it
-    /// too; the route's <c>HealthProxy.RequestKind</c>, when set, wins for every request of the route.
+    /// (<see cref="GrpcCalls.IsGrpc"/>) takes its kind from its method in the route's table (<see cref="GrpcRouteMethods"/>,
+    /// where the route's <c>HealthProxy.RequestKind</c>, when set, is every method's), and carries the method too.
     /// </summary>
-    public static RequestKind Record(HttpContext context, RouteModel route, GrpcCalls grpc)
+    public static RequestKindFeature Record(HttpContext context, RouteModel route, GrpcCalls grpc)
     {
-        RequestKind kind;
-        if (GrpcCalls.IsGrpc(context.Request))
-        {
-            var method = grpc.For(route).Find(context.Request.Path.Value);
-            context.Features.Set(method);
-            kind = Declared(route.Config) ?? method.Kind;
-        }
-        else
-        {
-            kind = Classify(context.Request.Method, route.Config);
-        }
-
-        context.Features.Set(RequestKindFeature.For(kind));
-        return kind;
+        var feature = GrpcCalls.IsGrpc(context.Request)
+            ? grpc.For(route).Find(context.Request.Path.Value).Feature
+            : RequestKindFeature.For(Classify(context.Request.Method, route.Config));
+        context.Features.Set(feature);
+        return feature;
     }
 
     private static RequestKind? Declared(RouteConfig route) =>

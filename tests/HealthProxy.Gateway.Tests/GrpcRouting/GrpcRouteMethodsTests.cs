@@ -65,6 +65,32 @@ public sealed class GrpcRouteMethodsTests : IDisposable
         Assert.Equal((RequestKind.Read, "shop.Orders/*"), Of(methods.Find("/shop.Orders/Other")));
     }
 
+    [Fact]
+    public void Find_RouteDeclaresItsKind_EveryMethodTakesIt()
+    {
+        var metadata = Metadata(reads: "shop.Cart/Get");
+        metadata[HealthProxyMetadata.RequestKind] = "Write";
+        var methods = GrpcRouteMethods.Parse(metadata, Resolve, "p", []);
+        var onlyDeclared = GrpcRouteMethods.Parse(new Dictionary<string, string> { [HealthProxyMetadata.RequestKind] = "Read" }, Resolve, "p", []);
+
+        Assert.Equal((RequestKind.Write, "shop.Cart/Get"), Of(methods.Find("/shop.Cart/Get")));
+        Assert.Equal((RequestKind.Write, "other"), Of(methods.Find("/shop.Cart/Add")));
+        Assert.Equal((RequestKind.Read, "other"), Of(onlyDeclared.Find("/shop.Cart/Add")));
+    }
+
+    [Fact]
+    public void Feature_CarriesTheMethod_AndItsFallbackSibling()
+    {
+        var method = GrpcRouteMethods.Parse(Metadata(reads: "shop.Cart/Get"), Resolve, "p", []).Find("/shop.Cart/Get");
+
+        Assert.Same(method, method.Feature.Grpc);
+        Assert.False(method.Feature.Fallback);
+        Assert.True(method.Feature.AsFallback().Fallback);
+        Assert.Same(method, method.Feature.AsFallback().Grpc);
+        Assert.Equal(RequestKind.Read, method.Feature.AsFallback().Kind);
+        Assert.Same(method.Feature.AsFallback(), method.Feature.AsFallback());
+    }
+
     [Theory]
     [InlineData("Cart")]
     [InlineData("Cart/")]

@@ -84,9 +84,11 @@ public class GrpcStatusTests
     [InlineData("application/grpcx", "HTTP/2", false)]
     [InlineData("application/json", "HTTP/2", false)]
     [InlineData(null, "HTTP/2", false)]
-    public void IsGrpc_Http2WithTheGrpcContentType(string? contentType, string protocol, bool expected)
+    [InlineData("application/grpc", "HTTP/2", false, "GET")]
+    public void IsGrpc_Http2PostWithTheGrpcContentType(string? contentType, string protocol, bool expected, string method = "POST")
     {
         var context = new DefaultHttpContext();
+        context.Request.Method = method;
         context.Request.ContentType = contentType;
         context.Request.Protocol = protocol;
 
