@@ -279,6 +279,18 @@ public sealed class GrpcRoutingTests : IAsyncLifetime
         Assert.Contains("NOT_FOUND", error.Message);
     }
 
+    [Theory]
+    [InlineData("70000", "HealthProxy:H2c:Port must be 0-65535")]
+    [InlineData("h2c", "HealthProxy:H2c:Port")]
+    public async Task BadH2cPort_StopsStartupNamingTheKey(string port, string named)
+    {
+        var settings = GrpcGateway.Settings([_a], new Dictionary<string, string?> { ["HealthProxy:H2c:Port"] = port });
+
+        var error = await Assert.ThrowsAsync<GatewayConfigurationException>(() => GatewayHost.StartAsync(settings));
+
+        Assert.Contains(named, error.Message);
+    }
+
     private Task<GrpcGateway> StartAsync(IDictionary<string, string?>? extra = null) =>
         GrpcGateway.StartAsync(GrpcGateway.Settings([_a, _b], extra));
 }
