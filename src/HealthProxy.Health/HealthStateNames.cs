@@ -6,6 +6,12 @@ namespace HealthProxy.Health;
 /// </summary>
 public static class HealthStateNames
 {
+    /// <summary>
+    /// The gRPC response metadata (header or trailer) in which a service states its own state, one of these names,
+    /// beside a <c>grpc.health.v1</c> answer: the reporting library sends it, the gateway's gRPC probes read it.
+    /// </summary>
+    public const string GrpcMetadataKey = "healthproxy-state";
+
     /// <summary><c>healthy</c>.</summary>
     public const string Healthy = "healthy";
 

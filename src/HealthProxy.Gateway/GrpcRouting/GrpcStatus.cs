@@ -36,7 +36,10 @@ internal static class GrpcStatus
     public static readonly int[] InstanceCodes = [Unknown, DeadlineExceeded, ResourceExhausted, 10 /* ABORTED */, Internal, Unavailable, DataLoss];
 
     /// <summary>The name of <paramref name="code"/>, or <see cref="NoStatus"/> for none or one outside the spec.</summary>
-    public static string Name(int code) => (uint)code < (uint)Names.Length ? Names[code] : NoStatus;
+    public static string Name(int code) => IsDefined(code) ? Names[code] : NoStatus;
+
+    /// <summary>Whether <paramref name="code"/> is one of the spec's codes (0 to 16).</summary>
+    public static bool IsDefined(int code) => (uint)code < (uint)Names.Length;
 
     /// <summary>Parses a code name (any case, e.g. <c>UNAVAILABLE</c> or <c>unavailable</c>) or number.</summary>
     public static bool TryParseName(string text, out int code)

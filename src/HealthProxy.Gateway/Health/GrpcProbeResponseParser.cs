@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Health.V1;
@@ -26,7 +25,7 @@ namespace HealthProxy.Gateway.Health;
 internal static class GrpcProbeResponseParser
 {
     /// <summary>The response metadata key with which an instance states its own state.</summary>
-    public const string StateMetadata = "healthproxy-state";
+    public const string StateMetadata = HealthStateNames.GrpcMetadataKey;
 
     /// <summary>
     /// Classifies one answered call: its <paramref name="status"/>, the <paramref name="serving"/> status of its
@@ -66,14 +65,9 @@ internal static class GrpcProbeResponseParser
     /// </summary>
     public static bool TryParseStatus(string? text, out StatusCode status)
     {
-        status = StatusCode.Unknown;
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var code) || code is < 0 or > 16)
-        {
-            return false;
-        }
-
-        status = (StatusCode)code;
-        return true;
+        var code = GrpcRouting.GrpcStatus.Parse(text);
+        status = GrpcRouting.GrpcStatus.IsDefined(code) ? (StatusCode)code : StatusCode.Unknown;
+        return GrpcRouting.GrpcStatus.IsDefined(code);
     }
 
     /// <summary>

@@ -31,7 +31,7 @@ internal sealed class ServiceGrpcHealthService(
     TimeProvider timeProvider) : HealthBase
 {
     /// <summary>The response header naming the service's state (<c>healthy</c>, <c>degraded</c>, <c>starting</c>, <c>draining</c>, <c>unhealthy</c>).</summary>
-    public const string StateHeader = "healthproxy-state";
+    public const string StateHeader = HealthStateNames.GrpcMetadataKey;
 
     /// <summary>The gRPC status of a service state.</summary>
     public static ServingStatus ServingOf(HealthState state) =>
