@@ -2,8 +2,9 @@
 # Unary gRPC requests/s through the gateway against bare YARP, both over h2c on equal terms, loopback only.
 # One gRPC backend (bench/GrpcBackend: bench.Echo/Ping, Kestrel HTTP/2 only); h2load sends the call (POST,
 # content-type application/grpc, te trailers, a 5-byte gRPC frame prefix and a 7-byte PingRequest) to three
-# targets, each its own process: direct (the backend itself, for context), yarp (bench/PlainYarp) and
-# healthproxy (src/HealthProxy.Gateway, probing the backend's /healthz every 5 s over HTTP/2). Both proxies
+# targets, each its own process: direct (the backend itself, for context), yarp (bench/PlainYarp),
+# healthproxy (src/HealthProxy.Gateway, probing the backend's /healthz every 5 s over HTTP/2) and hp-read (the
+# gateway with the method declared a read). Both proxies
 # get one h2c-only Kestrel endpoint (Kestrel:Endpoints:h2c, Protocols Http2), the same catch-all route, and
 # a cluster that speaks HTTP/2 exactly to the backend (HttpRequest Version 2, RequestVersionExact). Rounds are
 # interleaved as in ab.sh (order rotated per round); per round, each target's requests/s and CPU per request
@@ -84,16 +85,21 @@ grpc_call() {  # name base-url: one unary call by curl; the reply must carry the
     || { log "gRPC call through $1 did not succeed:"; cat "$headers" >&2; exit 1; }
 }
 
-names=(direct yarp healthproxy); declare -A base process
+names=(direct yarp healthproxy hp-read); declare -A base process
 base[direct]="http://127.0.0.1:$be"; process[direct]=$backend_pid
 start_h2c yarp yarp; base[yarp]="http://127.0.0.1:$port"; process[yarp]=$proxy_pid
 start_h2c healthproxy healthproxy "--HealthProxy:Shutdown:DrainDelay=00:00:00"
 base[healthproxy]="http://127.0.0.1:$port"; process[healthproxy]=$proxy_pid
+# The same gateway with the method declared a read: each call keeps its request message for a replay (the retry of a
+# trailers-only UNAVAILABLE), the one per-call cost gRPC reads add.
+start_h2c hp-read healthproxy "--HealthProxy:Shutdown:DrainDelay=00:00:00" "--ReverseProxy:Routes:bench:Metadata:HealthProxy.GrpcReadMethods=bench.Echo/Ping"
+base[hp-read]="http://127.0.0.1:$port"; process[hp-read]=$proxy_pid
 
 wait_h2c backend "${base[direct]}/healthz"
 wait_h2c yarp "${base[yarp]}/healthz"
 # The gateway answers before its first probe; measured only once it reports itself started.
 wait_h2c healthproxy "${base[healthproxy]}/health/startup"
+wait_h2c hp-read "${base[hp-read]}/health/startup"
 for name in "${names[@]}"; do grpc_call "$name" "${base[$name]}"; done
 
 h2load_run() {  # url seconds output [log-file]
@@ -143,7 +149,7 @@ for name in "${names[@]}"; do grpc_call "$name" "${base[$name]}"; done
   echo "$ROUNDS rounds x ${DURATION_S}s per target, order rotated; h2load -c$CONNECTIONS -m$STREAMS -t$THREADS, unary $method over h2c"
   echo "all three: Release, Server GC (DOTNET_gcServer=1), ASPNETCORE_ENVIRONMENT=Production, ${quiet[*]}"
   echo "both proxies: Kestrel:Endpoints:h2c Protocols=Http2; cluster HttpRequest Version=2, VersionPolicy=RequestVersionExact; environment '${PROXY_ENV}'"
-  echo "healthproxy: its defaults, plus active probes of /healthz every 5 s and DrainDelay 0"
+  echo "healthproxy: its defaults, plus active probes of /healthz every 5 s and DrainDelay 0; hp-read: the same with bench.Echo/Ping declared a read (HealthProxy.GrpcReadMethods)"
   echo "every measured call a gRPC success (h2load: all 2xx, one reply frame each; curl: grpc-status 0 before and after);" \
     "$(awk -F'\t' 'NR > 1 { s += $7 } END { print s }' "$table") calls in all"
   echo "cpu us/req: the process h2load talks to (the backend's own CPU is not in the proxies' figures)"
