@@ -69,11 +69,17 @@ public static class StatusDocumentJson
     /// <summary>
     /// Reads a document from UTF-8 JSON. Returns <see langword="false"/> for anything that is not a JSON
     /// object with a known <c>status</c>; an unknown dependency state makes that dependency unhealthy.
-    /// The caller caps the size of <paramref name="utf8Json"/>.
+    /// The caller caps the size of <paramref name="utf8Json"/>. Input that is not UTF-8 is refused before it is
+    /// read: JSON must be UTF-8, and the reader's exception for it would cost more than the check.
     /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> utf8Json, out StatusDocument? document)
     {
         document = null;
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json))
+        {
+            return false;
+        }
+
         try
         {
             var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
