@@ -101,10 +101,6 @@ internal readonly record struct GrpcStatusSet(int Bits)
 
     public bool Contains(int code) => (uint)code < 32 && (Bits & (1 << code)) != 0;
 
-    public bool IsEmpty => Bits == 0;
-
-    public GrpcStatusSet Union(GrpcStatusSet other) => new(Bits | other.Bits);
-
     /// <summary>
     /// Parses a comma list of code names or numbers, each one a server reports about itself
     /// (<see cref="GrpcStatus.InstanceCodes"/>); <paramref name="problem"/> says what is wrong otherwise.

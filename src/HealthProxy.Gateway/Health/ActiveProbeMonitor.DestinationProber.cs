@@ -234,25 +234,11 @@ internal sealed partial class ActiveProbeMonitor
             var buffer = ArrayPool<byte>.Shared.Rent(maxBytes + 1);
             try
             {
-                var stream = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
-                await using (stream.ConfigureAwait(false))
-                {
-                    var total = 0;
-                    while (total <= maxBytes)
-                    {
-                        var read = await stream.ReadAsync(buffer.AsMemory(total, maxBytes + 1 - total), cancellation).ConfigureAwait(false);
-                        if (read == 0)
-                        {
-                            break;
-                        }
+                var total = await ProbeBody.ReadCappedAsync(response, buffer, maxBytes, cancellation).ConfigureAwait(false);
 
-                        total += read;
-                    }
-
-                    // Too large to be a status: let the code decide, without reading the rest.
-                    var state = ProbeResponseParser.Parse(statusCode, total > maxBytes ? default : buffer.AsSpan(0, total), out declared);
-                    return (state, declared);
-                }
+                // Too large to be a status: let the code decide, without reading the rest.
+                var state = ProbeResponseParser.Parse(statusCode, total > maxBytes ? default : buffer.AsSpan(0, total), out declared);
+                return (state, declared);
             }
             finally
             {

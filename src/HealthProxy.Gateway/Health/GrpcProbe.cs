@@ -88,7 +88,7 @@ internal static class GrpcProbe
             var buffer = ArrayPool<byte>.Shared.Rent(maxBytes + 1);
             try
             {
-                var total = await ReadCappedAsync(response, buffer, maxBytes, cancellation).ConfigureAwait(false);
+                var total = await ProbeBody.ReadCappedAsync(response, buffer, maxBytes, cancellation).ConfigureAwait(false);
                 if (total > maxBytes)
                 {
                     return Failed("response too large");
@@ -123,28 +123,6 @@ internal static class GrpcProbe
 
     private static string? First(HttpHeaders headers, string name) =>
         headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
-
-    /// <summary>Reads the body into <paramref name="buffer"/>, stopping past <paramref name="maxBytes"/>; returns the bytes read.</summary>
-    private static async Task<int> ReadCappedAsync(HttpResponseMessage response, byte[] buffer, int maxBytes, CancellationToken cancellation)
-    {
-        var stream = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
-        {
-            var total = 0;
-            while (total <= maxBytes)
-            {
-                var read = await stream.ReadAsync(buffer.AsMemory(total, maxBytes + 1 - total), cancellation).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                total += read;
-            }
-
-            return total;
-        }
-    }
 
     /// <summary>The gRPC wire form of a timeout: at most eight digits and a unit, in milliseconds, else seconds.</summary>
     private static string GrpcTimeout(TimeSpan timeout)

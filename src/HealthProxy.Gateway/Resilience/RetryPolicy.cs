@@ -55,7 +55,7 @@ internal sealed class RetryPolicy : IEquatable<RetryPolicy>
         PerTryTimeout = perTryTimeout;
         IdempotentWrites = idempotentWrites;
         Statuses = BuildStatuses(conditions, retriableStatusCodes);
-        GrpcStatuses = new GrpcRouting.GrpcStatusSet(GrpcCodes.Where(c => (conditions & c.Condition) != 0).Aggregate(0, (bits, c) => bits | (1 << c.Code)));
+        GrpcStatuses = GrpcRouting.GrpcStatusSet.Of([.. GrpcCodes.Where(c => (conditions & c.Condition) != 0).Select(c => c.Code)]);
     }
 
     /// <summary>The gateway's default: one retry on a gateway error, a reset, a refused connection or a gRPC UNAVAILABLE.</summary>

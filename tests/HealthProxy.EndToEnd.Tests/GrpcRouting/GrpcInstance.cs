@@ -27,8 +27,8 @@ public enum GrpcAnswer
 }
 
 /// <summary>
-/// A real gRPC service instance (Grpc.AspNetCore) on loopback: the Inventory service over h2c, and <c>/health</c> over
-/// HTTP/1.1 on a second port for the gateway's probes, answering the state the test sets.
+/// A real gRPC service instance (Grpc.AspNetCore) on loopback: the Inventory service and <c>/health</c> (the state the
+/// test sets, for the gateway's probes) on one port, over h2c or TLS.
 /// </summary>
 public sealed class GrpcInstance : IAsyncDisposable
 {
@@ -46,9 +46,6 @@ public sealed class GrpcInstance : IAsyncDisposable
     /// <summary>The h2c address the gateway forwards to.</summary>
     public string Address { get; private set; } = "";
 
-    /// <summary>The HTTP/1.1 address of <c>/health</c>.</summary>
-    public string HealthAddress { get; private set; } = "";
-
     public GrpcAnswer Answer { get; set; }
 
     /// <summary>The state <c>/health</c> reports.</summary>
@@ -63,8 +60,7 @@ public sealed class GrpcInstance : IAsyncDisposable
     public int Calls(string method) => _calls.GetValueOrDefault(method);
 
     /// <summary>
-    /// Starts an instance: over h2c, or with <paramref name="certificate"/> over TLS, where ALPN picks HTTP/2 (and
-    /// <c>/health</c> shares the port).
+    /// Starts an instance: over h2c, or with <paramref name="certificate"/> over TLS, where ALPN picks HTTP/2.
     /// </summary>
     public static async Task<GrpcInstance> StartAsync(string name, X509Certificate2? certificate = null)
     {
@@ -84,7 +80,6 @@ public sealed class GrpcInstance : IAsyncDisposable
             }
 
             kestrel.Listen(System.Net.IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2);
-            kestrel.Listen(System.Net.IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http1);
         });
         builder.Services.AddGrpc();
         GrpcInstance? instance = null;
@@ -94,9 +89,7 @@ public sealed class GrpcInstance : IAsyncDisposable
         app.MapGrpcService<InventoryService>();
         app.MapGet("/health", (HttpContext context) => Results.Json(new { status = instance.State }));
         await app.StartAsync();
-        var addresses = app.Urls.ToList();
-        instance.Address = addresses[0];
-        instance.HealthAddress = addresses[^1];
+        instance.Address = app.Urls.Single();
         return instance;
     }
 
