@@ -96,6 +96,9 @@ public sealed class GrpcRoutingTests : IAsyncLifetime
         await using var gateway = await StartAsync(new Dictionary<string, string?>
         {
             [$"ReverseProxy:Clusters:{GrpcGateway.Cluster}:Metadata:HealthProxy.OutlierDetection.ConsecutiveFailures"] = "3",
+
+            // Alternate, so both answers are seen before b's third failure ejects it (a random pick may hit b three times first).
+            [$"ReverseProxy:Clusters:{GrpcGateway.Cluster}:LoadBalancingPolicy"] = "RoundRobin",
         });
         await gateway.Host.WaitForStatesAsync(GrpcGateway.Cluster, ("a", HealthState.Healthy), ("b", HealthState.Healthy));
         var detector = gateway.Host.App.Services.GetRequiredService<OutlierDetector>();
